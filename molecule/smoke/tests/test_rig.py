@@ -1,0 +1,44 @@
+"""The container rig works: systemd is PID 1, apt and HTTPS work, the package cache is shared."""
+
+import os
+
+import pytest
+
+testinfra_hosts = ["ansible://all"]
+
+
+def test_systemd_is_pid_1(host):
+    assert host.process.get(pid=1).comm == "systemd"
+
+
+def test_system_booted_without_failed_units(host):
+    state = host.run("systemctl is-system-running").stdout.strip()
+    failed = host.run("systemctl list-units --failed --plain --no-legend").stdout
+    assert state == "running", f"system is {state}; failed units:\n{failed}"
+
+
+def test_journald_records_messages(host):
+    marker = f"webstack-smoke-{os.getpid()}"
+    host.run(f"logger -t webstack-smoke {marker}")
+    out = host.run(f"journalctl --sync; journalctl -t webstack-smoke --no-pager -o cat").stdout
+    assert marker in out
+
+
+def test_package_installed_through_apt(host):
+    assert host.package("hello").is_installed
+    assert host.run("hello").stdout.strip() == "Hello, world!"
+
+
+def test_package_cache_is_the_shared_host_directory(host):
+    mounts = host.file("/proc/self/mountinfo").content_string
+    assert " /var/cache/apt/archives " in mounts
+    assert host.run("ls /var/cache/apt/archives/hello_*.deb").rc == 0
+
+
+@pytest.mark.parametrize("url", ["https://pypi.org/simple/pip/", "https://deb.debian.org/debian/"])
+def test_https_from_inside_the_container_verifies(host, url):
+    cmd = host.run(
+        "python3 -c 'import sys, urllib.request; "
+        f"print(urllib.request.urlopen(\"{url}\", timeout=20).status)'"
+    )
+    assert cmd.rc == 0 and cmd.stdout.strip() == "200", cmd.stderr

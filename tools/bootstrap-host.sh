@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Make sure this machine can run the container test rig: a Docker engine that answers,
+# debootstrap to build test images, and Python's venv module.
+# On Debian as root, missing pieces are installed from the Debian archive and dockerd is started.
+# Anywhere else the script says exactly what is missing and stops.
+set -euo pipefail
+
+say() { printf 'bootstrap: %s\n' "$*"; }
+die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+
+missing_packages=()
+command -v docker >/dev/null 2>&1 || missing_packages+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing_packages+=(debootstrap)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_packages+=(python3-venv)
+
+is_debian_root() { [[ -r /etc/debian_version && "$(id -u)" == 0 ]]; }
+
+if ((${#missing_packages[@]})); then
+  if is_debian_root; then
+    say "installing from the Debian archive: ${missing_packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
+  else
+    die "missing: ${missing_packages[*]}. Install them (Debian package names shown), then run this again."
+  fi
+fi
+
+docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+if ! docker_answers; then
+  is_debian_root || die "the Docker engine does not answer ('docker info' fails). Start dockerd, or make its socket usable by $(id -un), then run this again."
+  if [[ -d /run/systemd/system ]]; then
+    say "starting docker.service"
+    systemctl start docker.service
+  else
+    # No systemd on this machine (a CI sandbox, a container): run the engine in the background.
+    say "starting dockerd (log: /var/log/webstack-dockerd.log)"
+    nohup dockerd >/var/log/webstack-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do docker_answers && break; sleep 1; done
+  docker_answers || { tail -n 20 /var/log/webstack-dockerd.log 2>/dev/null >&2 || true; die "dockerd did not come up within 60 s"; }
+fi
+
+say "docker $(docker version -f '{{.Server.Version}}'), storage $(docker info -f '{{.Driver}}'), cgroup v$(docker info -f '{{.CgroupVersion}}')"
