@@ -9,6 +9,8 @@ export PATH := $(BIN):$(PATH)
 # Debian release of the test containers: bookworm (12) or trixie (13).
 WEBSTACK_DEBIAN ?= bookworm
 export WEBSTACK_DEBIAN
+# Bytecode caches must not land in role files that are copied to hosts.
+export PYTHONDONTWRITEBYTECODE := 1
 # One scenario (or a space-separated list) instead of all of them: make test SCENARIO=smoke
 SCENARIO ?=
 TOPOLOGY ?= chained

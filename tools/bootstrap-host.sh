@@ -11,6 +11,7 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 missing_packages=()
 command -v docker >/dev/null 2>&1 || missing_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing_packages+=(debootstrap)
+[[ -x /usr/sbin/apt-cacher-ng ]] || missing_packages+=(apt-cacher-ng)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_packages+=(python3-venv)
 
 is_debian_root() { [[ -r /etc/debian_version && "$(id -u)" == 0 ]]; }
@@ -40,6 +41,20 @@ if ! docker_answers; then
   fi
   for _ in $(seq 1 60); do docker_answers && break; sleep 1; done
   docker_answers || { tail -n 20 /var/log/webstack-dockerd.log 2>/dev/null >&2 || true; die "dockerd did not come up within 60 s"; }
+fi
+
+# apt-cacher-ng is the package cache every test container shares: each .deb is downloaded once per
+# machine, and unlike a shared archives directory it is safe when several containers run apt at once.
+apt_cache_answers() { curl -s -o /dev/null --max-time 5 http://127.0.0.1:3142/acng-report.html; }
+if ! apt_cache_answers; then
+  is_debian_root || die "apt-cacher-ng does not answer on port 3142. Start it, then run this again."
+  # Fetch from the mirror the images use, not the package's default backend list.
+  mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  printf 'Remap-debrep: file:deb_mirror*.gz /debian ; %s/\n' "${mirror%/}" >/etc/apt-cacher-ng/zz_webstack.conf
+  say "starting apt-cacher-ng (shared package cache for test containers)"
+  if [[ -d /run/systemd/system ]]; then systemctl restart apt-cacher-ng.service; else /etc/init.d/apt-cacher-ng restart >/dev/null; fi
+  for _ in $(seq 1 20); do apt_cache_answers && break; sleep 0.5; done
+  apt_cache_answers || die "apt-cacher-ng did not come up; see /var/log/apt-cacher-ng/"
 fi
 
 say "docker $(docker version -f '{{.Server.Version}}'), storage $(docker info -f '{{.Driver}}'), cgroup v$(docker info -f '{{.CgroupVersion}}')"

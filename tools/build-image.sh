@@ -32,6 +32,10 @@ trap 'rm -rf "$workdir"' EXIT
 root="$workdir/root"
 
 echo "build-image: debootstrap $suite from $mirror (takes a minute or two)"
+# Through the shared package cache when it runs (tools/bootstrap-host.sh starts it).
+if curl -s -o /dev/null --max-time 3 http://127.0.0.1:3142/acng-report.html; then
+  export http_proxy=http://127.0.0.1:3142
+fi
 debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" \
   >"$workdir/debootstrap.log" 2>&1 || { tail -n 30 "$workdir/debootstrap.log" >&2; exit 1; }
 
@@ -45,11 +49,7 @@ awk -v dir="$root/usr/local/share/ca-certificates/build-host" '
 chroot "$root" update-ca-certificates >/dev/null 2>&1
 printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$root/etc/pip.conf"
 
-# apt keeps what it downloads, so a host directory mounted on /var/cache/apt/archives
-# becomes a package cache shared by every test container.
 cat >"$root/etc/apt/apt.conf.d/90webstack-test-image" <<'APT'
-Binary::apt::APT::Keep-Downloaded-Packages "true";
-APT::Keep-Downloaded-Packages "true";
 Acquire::Languages "none";
 APT
 # Documentation is dead weight in a throwaway test container.
@@ -69,6 +69,7 @@ for unit in getty.target console-getty.service systemd-udevd.service systemd-ude
 done
 : >"$root/etc/machine-id"
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/log/"*.log
+unset http_proxy
 
 echo "build-image: importing $tag"
 tar -C "$root" -c . | docker import \

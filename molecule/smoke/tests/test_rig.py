@@ -1,5 +1,6 @@
 """The container rig works: systemd is PID 1, apt and HTTPS work, the package cache is shared."""
 
+import glob
 import os
 
 import pytest
@@ -29,10 +30,16 @@ def test_package_installed_through_apt(host):
     assert host.run("hello").stdout.strip() == "Hello, world!"
 
 
-def test_package_cache_is_the_shared_host_directory(host):
+def test_packages_come_through_the_hosts_shared_cache(host):
+    proxy = host.run("apt-config dump Acquire::http::Proxy").stdout
+    assert ":3142" in proxy, "apt in the container does not use the host's apt-cacher-ng"
+    cached = glob.glob("/var/cache/apt-cacher-ng/**/hello_*.deb", recursive=True)
+    assert cached, "hello_*.deb is not in the host's package cache"
+
+
+def test_pip_cache_is_the_shared_host_directory(host):
     mounts = host.file("/proc/self/mountinfo").content_string
-    assert " /var/cache/apt/archives " in mounts
-    assert host.run("ls /var/cache/apt/archives/hello_*.deb").rc == 0
+    assert " /root/.cache/pip " in mounts
 
 
 @pytest.mark.parametrize("url", ["https://pypi.org/simple/pip/", "https://deb.debian.org/debian/"])

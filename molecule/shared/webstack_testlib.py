@@ -1,0 +1,90 @@
+"""Helpers for the Molecule verifiers: reach containers from outside, re-run playbooks, read journals."""
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+PROJECT_DIR = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
+
+
+def docker(*args, check=True):
+    return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
+
+
+def container_ip(name):
+    """Address of a test container on its scenario network, as the host sees it."""
+    out = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name).stdout
+    return out.split()[0]
+
+
+def scenario_containers():
+    """Names of the running containers of the current scenario (labelled by molecule/shared/create.yml)."""
+    label = f"webstack.scenario=webstack-{os.environ.get('MOLECULE_SCENARIO_NAME', '')}"
+    return docker("ps", "--filter", f"label={label}", "--format", "{{.Names}}").stdout.split()
+
+
+def journal(name, units, lines=40):
+    args = ["exec", name, "journalctl", "--no-pager", "-n", str(lines)]
+    for unit in units:
+        args += ["-u", unit]
+    return docker(*args, check=False).stdout
+
+
+def http_get(url, headers=None, timeout=5):
+    """GET without following redirects; returns (status, headers, body text)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read().decode()
+
+
+def http_json(url, headers=None, timeout=5):
+    status, _, body = http_get(url, headers, timeout)
+    assert status == 200, f"{url} answered {status}: {body[:300]}"
+    return json.loads(body)
+
+
+def wait_for(predicate, timeout, interval=0.1):
+    """Poll predicate until it returns a truthy value; returns (value, seconds waited)."""
+    start = time.monotonic()
+    while True:
+        try:
+            value = predicate()
+        except (OSError, AssertionError, urllib.error.URLError):
+            value = None
+        if value:
+            return value, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            return None, time.monotonic() - start
+        time.sleep(interval)
+
+
+def run_playbook(playbook, extra_vars=None, limit=None):
+    """Run a playbook against the scenario's inventory, as Molecule's converge does.
+
+    Returns (returncode, output, recap) where recap maps host -> {'changed': n, 'failed': n, ...}.
+    """
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if limit:
+        cmd += ["--limit", limit]
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PROJECT_DIR)
+    output = proc.stdout + proc.stderr
+    recap = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M):
+        recap[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
+    return proc.returncode, output, recap
