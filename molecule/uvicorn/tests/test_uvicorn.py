@@ -1,0 +1,187 @@
+"""The uvicorn role, seen from outside: over TCP from the test runner, over the UNIX socket from
+inside its host, and through the service's own life cycle (kill -9, code change, bad input)."""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from webstack_testlib import PROJECT_DIR, container_ip, docker, http_get, http_json, run_playbook, wait_for
+
+testinfra_hosts = ["ansible://uvicorn"]
+JOURNAL_UNITS = ["webstack-app.service", "webstack-app.socket"]
+SERVICE = "webstack-app"
+SOCKET = "/run/webstack-app/app.sock"
+CONVERGE = os.path.join(os.path.dirname(__file__), "..", "converge.yml")
+
+
+def is_unix(host):
+    return host.backend.get_hostname() == "uvicorn-unix"
+
+
+def health(host, user="root"):
+    """GET /api/health the way a proxy on that host would reach it; returns the parsed JSON."""
+    if is_unix(host):
+        cmd = host.run(f"runuser -u {user} -- curl -sf --unix-socket {SOCKET} http://localhost/api/health")
+        assert cmd.rc == 0, f"health over the socket as {user}: rc={cmd.rc} {cmd.stderr}"
+        import json
+
+        return json.loads(cmd.stdout)
+    return http_json(f"http://{container_ip(host.backend.get_hostname())}:8000/api/health")
+
+
+def main_pid(host):
+    return int(host.run(f"systemctl show -p MainPID --value {SERVICE}.service").stdout.strip())
+
+
+def test_service_and_socket_are_enabled_and_running(host):
+    for unit in (f"{SERVICE}.socket", f"{SERVICE}.service"):
+        assert host.service(unit).is_enabled
+        assert host.service(unit).is_running
+
+
+def test_every_app_process_runs_as_the_service_user(host):
+    # Every process in the unit's cgroup: the supervisor, its workers and multiprocessing's helpers.
+    cgroup = host.run(f"systemctl show -p ControlGroup --value {SERVICE}.service").stdout.strip()
+    pids = host.file(f"/sys/fs/cgroup/systemd{cgroup}/cgroup.procs").content_string.split()
+    procs = [host.run(f"ps -o user:32=,args= -p {pid}").stdout.strip() for pid in pids]
+    procs = [p for p in procs if p]
+    assert {p.split()[0] for p in procs} == {"webstack-app"}, procs
+    workers = [p for p in procs if "spawn_main" in p]
+    assert len(workers) == (3 if is_unix(host) else 2), procs
+    assert host.user("webstack-app").shell == "/usr/sbin/nologin"
+
+
+def test_code_and_venv_are_not_writable_by_the_service_user(host):
+    for path in ("/opt/webstack-app/app/webstack_sample/app.py", "/opt/webstack-app/venv/bin/uvicorn"):
+        f = host.file(path)
+        assert f.user == "root" and not f.mode & 0o022, path
+    assert host.run("runuser -u webstack-app -- touch /opt/webstack-app/app/x").rc != 0
+
+
+def test_health_answers(host):
+    body = health(host)
+    assert body["status"] == "ok"
+    assert body["host"] == host.backend.get_hostname()
+
+
+def test_tcp_listener_and_unix_socket_are_what_was_asked(host):
+    if is_unix(host):
+        sock = host.file(SOCKET)
+        assert sock.is_socket and sock.group == "webstack-app" and sock.mode == 0o660
+        assert not host.socket("tcp://0.0.0.0:8000").is_listening
+    else:
+        assert host.socket("tcp://0.0.0.0:8000").is_listening
+
+
+def test_unix_socket_admits_the_proxy_user_and_refuses_others(host):
+    if not is_unix(host):
+        pytest.skip("TCP host")
+    assert health(host, user="www-data")["status"] == "ok"
+    connect = f"import socket; socket.socket(socket.AF_UNIX).connect('{SOCKET}')"
+    denied = host.run(f'runuser -u nobody -- python3 -c "{connect}"')
+    assert denied.rc != 0 and "PermissionError" in denied.stderr, denied.stderr
+
+
+def test_forwarded_headers_believed_only_from_named_proxies(host):
+    """The test runner is the named proxy of the TCP host; the UNIX host is a stranger to it."""
+    if is_unix(host):
+        pytest.skip("covered from the TCP host's side")
+    url = f"http://{container_ip('uvicorn-tcp')}:8000/api/whoami"
+    seen = http_json(url, headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert seen["client_ip"] == "203.0.113.7" and seen["scheme"] == "https"
+
+    stranger = docker(
+        "exec", "uvicorn-unix", "curl", "-sf", "-H", "X-Forwarded-For: 203.0.113.7",
+        "-H", "X-Forwarded-Proto: https", url,
+    ).stdout
+    assert '"client_ip":"203.0.113.7"' not in stranger
+    assert f'"client_ip":"{container_ip("uvicorn-unix")}"' in stranger
+    assert '"scheme":"http"' in stranger
+
+
+def test_environment_reaches_the_app_and_secrets_stay_root_only(host):
+    if is_unix(host):
+        pytest.skip("environment set on the TCP host")
+    assert health(host)["release"] == "molecule-tcp"
+    env_file = host.file("/etc/webstack-app/environment")
+    assert env_file.user == "root" and env_file.mode == 0o600
+    assert "WEBSTACK_TEST_SECRET=" in env_file.content_string
+    assert "s3cr3t-value" not in host.file("/etc/systemd/system/webstack-app.service").content_string
+    pid = main_pid(host)
+    assert "WEBSTACK_TEST_SECRET=s3cr3t-value" in host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
+
+
+def test_unit_sandbox_exposure_is_at_most_2(host):
+    out = host.run(f"systemd-analyze security --no-pager {SERVICE}.service").stdout
+    score = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", out).group(1))
+    print(f"{host.backend.get_hostname()}: exposure {score}")
+    assert score <= 2.0, out
+
+
+def test_back_within_5_seconds_after_kill_9(host):
+    for _ in range(2):  # twice: the second kill proves the first restart left nothing stale
+        before = main_pid(host)
+        host.run(f"kill -9 {before}")
+        started = time.monotonic()
+        body, waited = wait_for(lambda: (b := health(host)) and main_pid(host) != before and b, timeout=10)
+        assert body and body["status"] == "ok", f"not back after {waited:.1f} s"
+        assert time.monotonic() - started < 5, f"back only after {time.monotonic() - started:.1f} s"
+    journal = host.run(f"journalctl -u {SERVICE} --no-pager -n 200").stdout
+    assert "address already in use" not in journal.lower()
+
+
+def test_code_change_restarts_the_service_and_nothing_else_does(host, tmp_path_factory):
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    # A converge that changes nothing keeps the process.
+    before = main_pid(host)
+    rc, out, recap = run_playbook(CONVERGE, limit=name)
+    assert rc == 0 and recap[name]["changed"] == 0, out[-3000:]
+    assert main_pid(host) == before
+
+    app = tmp_path_factory.mktemp("app")
+    shutil.copytree(Path(PROJECT_DIR, "roles/uvicorn/files/sample_app/webstack_sample"), app / "webstack_sample",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = app / "webstack_sample" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "1.0.0"', '__version__ = "1.0.1-molecule"'))
+    try:
+        rc, out, recap = run_playbook(
+            CONVERGE, {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}, limit=name
+        )
+        assert rc == 0, out[-3000:]
+        after = health(host)
+        assert after["version"] == "1.0.1-molecule"
+        assert main_pid(host) != before
+    finally:
+        rc, out, _ = run_playbook(CONVERGE, limit=name)
+        assert rc == 0, out[-3000:]
+    assert health(host)["version"] == "1.0.0"
+
+
+@pytest.mark.parametrize(
+    "bad_vars, named",
+    [
+        ({"uvicorn_workers": "many"}, "uvicorn_workers"),
+        ({"uvicorn_bind": "udp"}, "uvicorn_bind"),
+        ({"uvicorn_port": 70000}, "uvicorn_port"),
+        ({"uvicorn_forwarded_allow_ips": ["*"]}, "uvicorn_forwarded_allow_ips"),
+        ({"uvicorn_app": "not-a-module-path"}, "uvicorn_app"),
+        ({"uvicorn_bind": "unix", "uvicorn_socket_path": "/tmp/app.sock"}, "uvicorn_socket_path"),
+    ],
+)
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    before = main_pid(host)
+    rc, out, recap = run_playbook(CONVERGE, bad_vars, limit=name)
+    assert rc != 0
+    assert named in out, out[-2000:]
+    assert recap[name]["changed"] == 0 and recap[name]["failed"] == 1
+    assert main_pid(host) == before
+    assert health(host)["status"] == "ok"
