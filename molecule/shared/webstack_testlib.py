@@ -71,7 +71,7 @@ def wait_for(predicate, timeout, interval=0.1):
         time.sleep(interval)
 
 
-def run_playbook(playbook, extra_vars=None, limit=None):
+def run_playbook(playbook, extra_vars=None, limit=None, options=()):
     """Run a playbook against the scenario's inventory, as Molecule's converge does.
 
     Returns (returncode, output, recap) where recap maps host -> {'changed': n, 'failed': n, ...}.
@@ -81,6 +81,7 @@ def run_playbook(playbook, extra_vars=None, limit=None):
         cmd += ["-e", json.dumps(extra_vars)]
     if limit:
         cmd += ["--limit", limit]
+    cmd += list(options)
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PROJECT_DIR)
     output = proc.stdout + proc.stderr

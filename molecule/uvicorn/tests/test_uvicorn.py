@@ -163,6 +163,15 @@ def test_code_change_restarts_the_service_and_nothing_else_does(host, tmp_path_f
     assert health(host)["version"] == "1.0.0"
 
 
+def test_check_diff_on_the_converged_host_changes_nothing(host):
+    name = host.backend.get_hostname()
+    before = main_pid(host)
+    rc, out, recap = run_playbook(CONVERGE, limit=name, options=["--check", "--diff"])
+    assert rc == 0, out[-3000:]
+    assert recap[name]["changed"] == 0 and recap[name]["failed"] == 0, out[-3000:]
+    assert main_pid(host) == before
+
+
 @pytest.mark.parametrize(
     "bad_vars, named",
     [
