@@ -45,16 +45,25 @@ fi
 
 # apt-cacher-ng is the package cache every test container shares: each .deb is downloaded once per
 # machine, and unlike a shared archives directory it is safe when several containers run apt at once.
-apt_cache_answers() { curl -s -o /dev/null --max-time 5 http://127.0.0.1:3142/acng-report.html; }
-if ! apt_cache_answers; then
-  is_debian_root || die "apt-cacher-ng does not answer on port 3142. Start it, then run this again."
-  # Fetch from the mirror the images use, not the package's default backend list.
-  mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-  printf 'Remap-debrep: file:deb_mirror*.gz /debian ; %s/\n' "${mirror%/}" >/etc/apt-cacher-ng/zz_webstack.conf
-  say "starting apt-cacher-ng (shared package cache for test containers)"
-  if [[ -d /run/systemd/system ]]; then systemctl restart apt-cacher-ng.service; else /etc/init.d/apt-cacher-ng restart >/dev/null; fi
-  for _ in $(seq 1 20); do apt_cache_answers && break; sleep 0.5; done
-  apt_cache_answers || die "apt-cacher-ng did not come up; see /var/log/apt-cacher-ng/"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+apt_cache_fetches() {
+  curl -sf -o /dev/null --max-time 30 -x http://127.0.0.1:3142 "${mirror%/}/dists/bookworm/Release"
+}
+if is_debian_root && [[ -d /etc/apt-cacher-ng ]]; then
+  # Fetch from the mirror the images use; the package's default backend may be unreachable. The package
+  # may already have started the daemon with its defaults, so a changed setting always means a restart.
+  wanted="Remap-debrep: file:deb_mirror*.gz /debian ; ${mirror%/}/"
+  if [[ "$(cat /etc/apt-cacher-ng/zz_webstack.conf 2>/dev/null)" != "$wanted" ]] || ! apt_cache_fetches; then
+    printf '%s\n' "$wanted" >/etc/apt-cacher-ng/zz_webstack.conf
+    say "starting apt-cacher-ng (shared package cache for test containers)"
+    if [[ -d /run/systemd/system ]]; then
+      systemctl restart apt-cacher-ng.service
+    else
+      /etc/init.d/apt-cacher-ng restart >/dev/null
+    fi
+    for _ in $(seq 1 20); do apt_cache_fetches && break; sleep 0.5; done
+  fi
 fi
+apt_cache_fetches || die "apt-cacher-ng on port 3142 does not fetch ${mirror}; see /var/log/apt-cacher-ng/"
 
 say "docker $(docker version -f '{{.Server.Version}}'), storage $(docker info -f '{{.Driver}}'), cgroup v$(docker info -f '{{.CgroupVersion}}')"
