@@ -21,7 +21,7 @@ def test_system_booted_without_failed_units(host):
 def test_journald_records_messages(host):
     marker = f"webstack-smoke-{os.getpid()}"
     host.run(f"logger -t webstack-smoke {marker}")
-    out = host.run(f"journalctl --sync; journalctl -t webstack-smoke --no-pager -o cat").stdout
+    out = host.run("journalctl --sync; journalctl -t webstack-smoke --no-pager -o cat").stdout
     assert marker in out
 
 

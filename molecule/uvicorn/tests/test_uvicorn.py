@@ -1,15 +1,15 @@
 """The uvicorn role, seen from outside: over TCP from the test runner, over the UNIX socket from
 inside its host, and through the service's own life cycle (kill -9, code change, bad input)."""
 
+import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from webstack_testlib import PROJECT_DIR, container_ip, docker, http_get, http_json, run_playbook, wait_for
+from webstack_testlib import PROJECT_DIR, container_ip, docker, http_json, run_playbook, wait_for
 
 testinfra_hosts = ["ansible://uvicorn"]
 JOURNAL_UNITS = ["webstack-app.service", "webstack-app.socket"]
@@ -18,8 +18,12 @@ SOCKET = "/run/webstack-app/app.sock"
 CONVERGE = os.path.join(os.path.dirname(__file__), "..", "converge.yml")
 
 
+def host_var(host, name):
+    return host.ansible.get_variables()[name]
+
+
 def is_unix(host):
-    return host.backend.get_hostname() == "uvicorn-unix"
+    return host_var(host, "uvicorn_bind") == "unix"
 
 
 def health(host, user="root"):
@@ -27,8 +31,6 @@ def health(host, user="root"):
     if is_unix(host):
         cmd = host.run(f"runuser -u {user} -- curl -sf --unix-socket {SOCKET} http://localhost/api/health")
         assert cmd.rc == 0, f"health over the socket as {user}: rc={cmd.rc} {cmd.stderr}"
-        import json
-
         return json.loads(cmd.stdout)
     return http_json(f"http://{container_ip(host.backend.get_hostname())}:8000/api/health")
 
@@ -51,7 +53,7 @@ def test_every_app_process_runs_as_the_service_user(host):
     procs = [p for p in procs if p]
     assert {p.split()[0] for p in procs} == {"webstack-app"}, procs
     workers = [p for p in procs if "spawn_main" in p]
-    assert len(workers) == (3 if is_unix(host) else 2), procs
+    assert len(workers) == host_var(host, "uvicorn_workers"), procs
     assert host.user("webstack-app").shell == "/usr/sbin/nologin"
 
 
