@@ -1,0 +1,208 @@
+"""The apache role, seen from outside: requests from the test runner (a named front proxy) and from a
+stranger container through Apache to the uvicorn backends, PHP, basic auth and .htaccess from the
+document root, and what a bad variable or a re-run does to the running server."""
+
+import base64
+import os
+import socket
+
+import pytest
+from webstack_testlib import container_ip, docker, http_get, http_json, run_playbook
+
+testinfra_hosts = ["ansible://apache-front"]
+JOURNAL_UNITS = ["apache2.service", "webstack-app.service", "php8.2-fpm.service", "php8.4-fpm.service"]
+APACHE_PLAYBOOK = os.path.join(os.path.dirname(__file__), "..", "apache.yml")
+FRONT = "apache-front"
+
+
+def url(path):
+    return f"http://{container_ip(FRONT)}:8080{path}"
+
+
+def main_pid(host):
+    return host.run("systemctl show -p MainPID --value apache2.service").stdout.strip()
+
+
+def raw_request(data):
+    """Send bytes to Apache and return everything it answers before closing."""
+    with socket.create_connection((container_ip(FRONT), 8080), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode("latin1")
+
+
+def test_listens_only_on_the_internal_port(host):
+    assert host.socket("tcp://0.0.0.0:8080").is_listening
+    assert not host.socket("tcp://0.0.0.0:80").is_listening
+    assert host.service("apache2").is_enabled
+
+
+def test_exactly_the_needed_modules_under_mpm_event(host):
+    mods = set(host.run("apache2ctl -M").stdout.split())
+    assert "mpm_event_module" in mods
+    assert "mpm_prefork_module" not in mods and "php_module" not in mods
+    for needed in ("proxy_module", "proxy_http_module", "proxy_balancer_module", "proxy_fcgi_module",
+                   "remoteip_module", "headers_module", "auth_basic_module"):
+        assert needed in mods
+    for unneeded in ("autoindex_module", "status_module", "cgi_module", "negotiation_module"):
+        assert unneeded not in mods
+    assert host.file("/etc/apache2/sites-enabled").listdir() == ["webstack.conf"]
+
+
+def test_proxied_request_keeps_host_and_forwarded_headers():
+    """The test runner is a named front proxy: its X-Forwarded-* and request id are passed on."""
+    seen = http_json(url("/api/whoami"), headers={
+        "Host": "shop.example.test", "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "https", "X-Request-ID": "rid-molecule-1",
+    })
+    assert seen["host"] == "shop.example.test"
+    assert seen["client_ip"] == "203.0.113.9"
+    assert seen["scheme"] == "https"
+    assert seen["request_id"] == "rid-molecule-1"
+    assert seen["headers"]["x-forwarded-for"] == "203.0.113.9"
+
+
+def test_apache_makes_a_request_id_when_none_arrives():
+    first = http_json(url("/api/whoami"))["request_id"]
+    second = http_json(url("/api/whoami"))["request_id"]
+    assert first and second and first != second
+
+
+def test_a_stranger_cannot_forge_client_or_scheme():
+    """From a container that is not a named proxy, on both backends (UNIX socket and TCP)."""
+    stranger = container_ip("apache-app")
+    served_by = set()
+    for _ in range(6):
+        out = docker("exec", "apache-app", "curl", "-sf", "-H", "X-Forwarded-For: 198.51.100.66",
+                     "-H", "X-Forwarded-Proto: https", url("/api/whoami")).stdout
+        seen = __import__("json").loads(out)
+        assert seen["client_ip"] == stranger, seen
+        assert seen["scheme"] == "http", seen
+        served_by.add(seen["served_by"])
+    assert served_by == {"apache-front", "apache-app"}
+
+
+def test_balancer_reaches_both_backends_and_the_unix_route_only_the_local_one():
+    served = {http_json(url("/api/whoami"))["served_by"] for _ in range(8)}
+    assert served == {"apache-front", "apache-app"}
+    # /api/health is routed to the single UNIX-socket backend on apache-front.
+    assert {http_json(url("/api/health"))["host"] for _ in range(4)} == {"apache-front"}
+
+
+def test_access_log_names_client_peer_and_request_id(host):
+    http_json(url("/api/whoami"), headers={"X-Request-ID": "rid-log-check", "X-Forwarded-For": "203.0.113.10"})
+    log = host.file("/var/log/apache2/webstack-access.log").content_string
+    line = next(line for line in log.splitlines() if "rid=rid-log-check" in line)
+    assert line.startswith("203.0.113.10 ")
+
+
+def test_php_answers_through_php_fpm():
+    seen = http_json(url("/index.php"), headers={"X-Forwarded-For": "203.0.113.11"})
+    assert seen["tier"] == "php"
+    assert seen["client_ip"] == "203.0.113.11"
+    status, headers, body = http_get(url("/"))
+    assert status == 200 and '"tier":"php"' in body
+
+
+def test_php_is_not_run_for_files_that_do_not_exist():
+    status, _, _ = http_get(url("/missing.php"))
+    assert status == 404
+
+
+def test_basic_auth_refuses_without_and_accepts_with_credentials():
+    status, headers, _ = http_get(url("/private/"))
+    assert status == 401
+    assert headers["WWW-Authenticate"] == 'Basic realm="Molecule private area"'
+    wrong = base64.b64encode(b"alice:wrong").decode()
+    assert http_get(url("/private/"), headers={"Authorization": f"Basic {wrong}"})[0] == 401
+    for user, password in (("alice", "correct horse battery"), ("bob", "b0b-secret")):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        status, _, body = http_get(url("/private/"), headers={"Authorization": f"Basic {token}"})
+        assert status == 200 and body == "private page\n", user
+
+
+def test_htpasswd_holds_hashes_not_passwords(host):
+    f = host.file("/etc/apache2/webstack.htpasswd")
+    assert f.mode == 0o640 and f.group == "www-data"
+    assert "b0b-secret" not in f.content_string and "bob:$6$" in f.content_string
+
+
+def test_htaccess_is_honoured_where_allowed():
+    status, headers, _ = http_get(url("/htaccess/"))
+    assert status == 200 and headers.get("X-Webstack-Htaccess") == "applied"
+
+
+def test_no_directory_listing_no_version_no_trace(host):
+    host.run("mkdir -p /var/www/webstack/listing && touch /var/www/webstack/listing/a.txt")
+    status, headers, body = http_get(url("/listing/"))
+    assert status in (403, 404) and "a.txt" not in body  # 404: no autoindex module at all
+    assert headers["Server"] == "Apache"
+    assert "Apache/" not in body
+    answer = raw_request(b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 405"), answer[:200]
+
+
+def test_bad_request_line_is_refused():
+    answer = raw_request(b"GET /  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 400"), answer[:200]
+
+
+def test_second_converge_changes_nothing_and_keeps_the_process(host):
+    before = main_pid(host)
+    rc, out, recap = run_playbook(APACHE_PLAYBOOK, limit=FRONT)
+    assert rc == 0 and recap[FRONT]["changed"] == 0, out[-3000:]
+    assert main_pid(host) == before
+
+
+def test_check_diff_on_the_converged_host_changes_nothing(host):
+    rc, out, recap = run_playbook(APACHE_PLAYBOOK, limit=FRONT, options=["--check", "--diff"])
+    assert rc == 0 and recap[FRONT]["changed"] == 0 and recap[FRONT]["failed"] == 0, out[-3000:]
+
+
+def test_a_config_change_reloads_without_dropping_the_server(host):
+    before = main_pid(host)
+    try:
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_proxy_timeout": 59}, limit=FRONT)
+        assert rc == 0, out[-3000:]
+        assert "timeout=59" in host.file("/etc/apache2/sites-available/webstack.conf").content_string
+        assert main_pid(host) == before  # graceful reload: same parent process
+        assert http_json(url("/api/health"))["status"] == "ok"
+    finally:
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, limit=FRONT)
+        assert rc == 0, out[-3000:]
+
+
+def test_an_invalid_config_never_goes_live(host):
+    """A value that passes the argument spec but Apache rejects: the validator stops it."""
+    before = host.file("/etc/apache2/sites-available/webstack.conf").content_string
+    rc, out, recap = run_playbook(APACHE_PLAYBOOK, {"apache_request_read_timeout": "header=40-20"}, limit=FRONT)
+    assert rc != 0 and recap[FRONT]["failed"] == 1
+    assert "RequestReadTimeout" in out, out[-3000:]
+    assert host.file("/etc/apache2/sites-available/webstack.conf").content_string == before
+    assert "header=40-20" not in host.file("/etc/apache2/conf-available/webstack.conf").content_string
+    assert http_json(url("/api/health"))["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "bad_vars, named",
+    [
+        ({"apache_listen_port": 443}, "apache_listen_port"),
+        ({"apache_listen_port": "eighty"}, "apache_listen_port"),
+        ({"apache_log_level": "loud"}, "apache_log_level"),
+        ({"apache_routes": [{"path": "api", "backend": "app"}]}, "apache_routes"),
+        ({"apache_routes": [{"path": "/x/", "backend": "nowhere"}]}, "apache_routes"),
+        ({"apache_backends": [{"name": "app", "servers": ["ftp://10.0.0.1"]}]}, "apache_backends"),
+        ({"apache_trusted_proxies": ["everyone"]}, "apache_trusted_proxies"),
+        ({"apache_allow_override": ["Everything"]}, "apache_allow_override"),
+    ],
+)
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
+    before = main_pid(host)
+    rc, out, recap = run_playbook(APACHE_PLAYBOOK, bad_vars, limit=FRONT)
+    assert rc != 0
+    assert named in out, out[-2000:]
+    assert recap[FRONT]["changed"] == 0 and recap[FRONT]["failed"] == 1
+    assert main_pid(host) == before
+    assert http_json(url("/api/health"))["status"] == "ok"
