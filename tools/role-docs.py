@@ -2,6 +2,7 @@
 """Print (or check) a role README's variable table, generated from meta/argument_specs.yml.
 
 usage: tools/role-docs.py ROLE_DIR            print the table
+       tools/role-docs.py --write ROLE_DIR    put the table into README.md
        tools/role-docs.py --check ROLE_DIR    exit 1 when README.md's table differs from the spec
 The table sits in README.md between <!-- BEGIN VARIABLES --> and <!-- END VARIABLES -->.
 """
@@ -34,13 +35,18 @@ def table(role_dir):
 
 
 def main(argv):
-    check = argv[:1] == ["--check"]
+    mode = argv[0] if argv[:1] in (["--check"], ["--write"]) else "--print"
     role_dir = argv[-1]
     generated = table(role_dir)
-    if not check:
+    if mode == "--print":
         print(generated)
         return 0
-    readme = (Path(role_dir) / "README.md").read_text()
+    readme_path = Path(role_dir) / "README.md"
+    readme = readme_path.read_text()
+    if mode == "--write":
+        head, rest = readme.split(BEGIN, 1)
+        readme_path.write_text(f"{head}{BEGIN}\n{generated}\n{END}{rest.split(END, 1)[1]}")
+        return 0
     current = readme.split(BEGIN, 1)[1].split(END, 1)[0].strip() if BEGIN in readme else ""
     if current != generated:
         print(f"{role_dir}/README.md: variable table differs from meta/argument_specs.yml; "

@@ -1,0 +1,251 @@
+"""The nginx role, seen from outside: plain HTTP and HTTPS from the test runner to nginx-edge, what the
+uvicorn backends saw, TLS checked by sslyze, the rendered config checked by gixy, and what a bad
+variable or a re-run does to the running server."""
+
+import gzip
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+from webstack_testlib import container_ip, docker, run_playbook
+
+testinfra_hosts = ["ansible://nginx-edge"]
+JOURNAL_UNITS = ["nginx.service", "webstack-app.service"]
+NGINX_PLAYBOOK = os.path.join(os.path.dirname(__file__), "..", "nginx.yml")
+EDGE = "nginx-edge"
+NAME = "edge.webstack.test"
+SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
+
+
+def request(method, path, headers=None, body=None, tls=True):
+    """One request to nginx-edge; returns (status, HTTPMessage, body bytes). Never follows redirects."""
+    ip = container_ip(EDGE)
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(ip, 443, timeout=10, context=ctx)
+    else:
+        conn = http.client.HTTPConnection(ip, 80, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={"Host": NAME, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        conn.close()
+
+
+def get_json(path, headers=None):
+    status, _, body = request("GET", path, headers)
+    assert status == 200, f"{path}: {status} {body[:300]!r}"
+    return json.loads(body)
+
+
+def main_pid(host):
+    return host.run("systemctl show -p MainPID --value nginx.service").stdout.strip()
+
+
+def test_plain_http_redirects_to_https_except_acme_challenges():
+    status, headers, _ = request("GET", "/api/whoami?x=1", tls=False)
+    assert status == 301 and headers["Location"] == f"https://{NAME}/api/whoami?x=1"
+    status, _, body = request("GET", "/.well-known/acme-challenge/molecule-token", tls=False)
+    assert status == 200 and body == b"token-for-molecule\n"
+
+
+def test_static_file_comes_from_nginx_with_cache_headers_and_gzip():
+    status, headers, body = request("GET", "/static/bundle.css", {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Cache-Control"] == "public, max-age=3600"
+    assert headers["Content-Encoding"] == "gzip" and headers["Vary"] == "Accept-Encoding"
+    assert b".c59 { margin: 0; }" in gzip.decompress(body)
+    for name in SECURITY_HEADERS:
+        assert len(headers.get_all(name) or []) == 1, name
+    status, headers, _ = request("GET", "/static/app.0123abcd.css")
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_precompressed_copy_is_served_when_present():
+    status, headers, body = request("GET", "/static/precompressed.txt", {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == b"precompressed copy\n"
+    status, headers, body = request("GET", "/static/precompressed.txt")
+    assert body == b"plain copy\n"
+
+
+def test_static_location_cannot_be_escaped():
+    for path in ("/static../etc/passwd", "/static/../etc/passwd", "/static/%2e%2e/etc/passwd"):
+        status, _, body = request("GET", path)
+        assert b"root:x:0:0" not in body, path
+
+
+def test_proxied_route_carries_host_scheme_request_id_and_the_real_client():
+    runner = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    served_by = set()
+    for _ in range(6):
+        seen = get_json("/api/whoami", {"X-Forwarded-For": "203.0.113.50", "X-Request-ID": "forged-id",
+                                        "X-Forwarded-Proto": "http"})
+        assert seen["host"] == NAME
+        assert seen["scheme"] == "https"
+        assert re.fullmatch(r"[0-9a-f]{32}", seen["request_id"]), seen["request_id"]
+        assert seen["client_ip"] != "203.0.113.50" and seen["client_ip"] in runner, seen
+        assert seen["headers"]["x-forwarded-for"] == seen["client_ip"]
+        served_by.add(seen["served_by"])
+    assert served_by == {"nginx-edge", "nginx-app"}
+
+
+def test_security_headers_once_each_and_no_version():
+    status, headers, _ = request("GET", "/api/health")
+    assert status == 200
+    for name in SECURITY_HEADERS:
+        assert len(headers.get_all(name) or []) == 1, name
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert headers["Server"] == "nginx"
+
+
+def test_http2_is_offered():
+    out = subprocess.run(
+        ["curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}",
+         "--resolve", f"{NAME}:443:{container_ip(EDGE)}", f"https://{NAME}/api/health"],
+        capture_output=True, text=True, timeout=20)
+    assert out.stdout == "2", out
+
+
+def test_rate_limit_answers_429_past_the_burst():
+    statuses = [request("GET", "/api/payload")[0] for _ in range(20)]
+    assert statuses[:6] == [200] * 6, statuses
+    assert 429 in statuses, statuses
+
+
+def test_route_body_limit_answers_413():
+    status, _, _ = request("POST", "/api/whoami", {"Content-Type": "text/plain"}, body=b"x" * 2048)
+    assert status == 413
+
+
+def test_websocket_upgrade_passes_on_its_route():
+    ip = container_ip(EDGE)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection((ip, 443), timeout=10) as raw, ctx.wrap_socket(raw) as sock:
+        sock.sendall(
+            f"GET /api/ws HTTP/1.1\r\nHost: {NAME}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        answer = sock.recv(4096).decode("latin1")
+    assert answer.startswith("HTTP/1.1 101"), answer
+    assert "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in answer
+
+
+def test_backend_down_gives_the_clean_error_page(host):
+    host.run("systemctl stop webstack-app.socket webstack-app.service")
+    try:
+        started = time.monotonic()
+        status, headers, body = request("GET", "/api/health")
+        assert time.monotonic() - started < 2
+        assert status == 502
+        assert b"Service temporarily unavailable" in body and b"nginx" not in body
+        assert headers["Strict-Transport-Security"]
+    finally:
+        host.run("systemctl start webstack-app.socket webstack-app.service")
+
+
+def test_json_access_log_has_request_id_upstream_and_timings(host):
+    seen = get_json("/api/whoami")
+    rid = seen["request_id"]
+
+    def logged():
+        for line in host.file("/var/log/nginx/webstack-access.log").content_string.splitlines():
+            entry = json.loads(line)
+            if entry["request_id"] == rid:
+                return entry
+        return None
+
+    deadline = time.monotonic() + 5
+    while (entry := logged()) is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert entry, "request id not in the access log"
+    assert entry["status"] == 200 and entry["uri"] == "/api/whoami"
+    assert entry["upstream"] and float(entry["upstream_time"]) >= 0
+    rotate = host.run("logrotate -d /etc/logrotate.d/nginx")
+    assert "/var/log/nginx/*.log" in rotate.stdout + rotate.stderr
+
+
+def test_tls_is_mozilla_intermediate_compliant(host, tmp_path):
+    ca = tmp_path / "edge.crt"
+    ca.write_text(host.file("/etc/nginx/tls/webstack.crt").content_string)
+    out = subprocess.run(
+        ["sslyze", "--mozilla_config=intermediate", f"--certinfo_ca_file={ca}", f"{NAME}:443{{{container_ip(EDGE)}}}"],
+        capture_output=True, text=True, timeout=300)
+    print(out.stdout[-3000:])
+    assert "OK - Compliant" in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+def test_gixy_finds_nothing_in_the_rendered_config(tmp_path):
+    dump = tmp_path / "nginx-T.conf"
+    dump.write_text(docker("exec", EDGE, "nginx", "-T").stdout)
+    out = subprocess.run(["gixy", str(dump)], capture_output=True, text=True, timeout=120)
+    print(out.stdout[-3000:])
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "No issues found" in out.stdout, out.stdout[-3000:]
+
+
+def test_second_converge_changes_nothing_and_keeps_the_process(host):
+    before = main_pid(host)
+    rc, out, recap = run_playbook(NGINX_PLAYBOOK, limit=EDGE)
+    assert rc == 0 and recap[EDGE]["changed"] == 0, out[-3000:]
+    assert main_pid(host) == before
+
+
+def test_check_diff_on_the_converged_host_changes_nothing(host):
+    rc, out, recap = run_playbook(NGINX_PLAYBOOK, limit=EDGE, options=["--check", "--diff"])
+    assert rc == 0 and recap[EDGE]["changed"] == 0 and recap[EDGE]["failed"] == 0, out[-3000:]
+
+
+def test_a_config_change_reloads_without_a_restart(host):
+    before = main_pid(host)
+    try:
+        rc, out, _ = run_playbook(NGINX_PLAYBOOK, {"nginx_static_max_age": 600}, limit=EDGE)
+        assert rc == 0, out[-3000:]
+        assert request("GET", "/static/style.css")[1]["Cache-Control"] == "public, max-age=600"
+        assert main_pid(host) == before
+    finally:
+        rc, out, _ = run_playbook(NGINX_PLAYBOOK, limit=EDGE)
+        assert rc == 0, out[-3000:]
+
+
+def test_an_invalid_config_never_goes_live(host):
+    """A value the argument spec accepts but nginx rejects: the validator stops it, nginx keeps serving."""
+    before = host.file("/etc/nginx/nginx.conf").content_string
+    rc, out, recap = run_playbook(NGINX_PLAYBOOK, {"nginx_worker_connections": 0}, limit=EDGE)
+    assert rc != 0 and recap[EDGE]["failed"] == 1
+    assert "worker_connections" in out, out[-3000:]
+    assert host.file("/etc/nginx/nginx.conf").content_string == before
+    assert request("GET", "/api/health")[0] == 200
+
+
+@pytest.mark.parametrize(
+    "bad_vars, named",
+    [
+        ({"nginx_https_port": 70000}, "nginx_https_port"),
+        ({"nginx_tls_certificate_source": "letsencrypt"}, "nginx_tls_certificate_source"),
+        ({"nginx_client_max_body_size": "ten megabytes"}, "nginx_client_max_body_size"),
+        ({"nginx_routes": [{"path": "/x/", "upstream": "nowhere"}]}, "nginx_routes"),
+        ({"nginx_routes": [{"path": "/x/", "upstream": "app", "rate_limit": "fast"}]}, "nginx_routes"),
+        ({"nginx_upstreams": [{"name": "app", "servers": ["http://10.0.0.1:8000"]}]}, "nginx_upstreams"),
+        ({"nginx_server_names": ["bad name!"]}, "nginx_server_names"),
+    ],
+)
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
+    before = main_pid(host)
+    rc, out, recap = run_playbook(NGINX_PLAYBOOK, bad_vars, limit=EDGE)
+    assert rc != 0
+    assert named in out, out[-2000:]
+    assert recap[EDGE]["changed"] == 0 and recap[EDGE]["failed"] == 1
+    assert main_pid(host) == before
+    assert request("GET", "/api/health")[0] == 200
