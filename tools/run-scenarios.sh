@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run Molecule scenarios one after another with a progress line for each, then a summary.
 # usage: tools/run-scenarios.sh [SCENARIO ...]      (default: every scenario under molecule/)
-# A scenario may list extra Debian releases to run under in molecule/<name>/debian-releases.
+# A scenario may list the Debian releases to run under in molecule/<name>/debian-releases, and the
+# topologies to run in (WEBSTACK_TOPOLOGY) in molecule/<name>/topologies. The demo scenario is left out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ else
   mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
     | xargs -n1 basename | sort)
   # smoke proves the rig, so it goes first.
-  scenarios=(smoke $(printf '%s\n' "${scenarios[@]}" | grep -vx smoke))
+  scenarios=(smoke $(printf '%s\n' "${scenarios[@]}" | grep -vxE 'smoke|demo'))
 fi
 
 runs=()
@@ -21,24 +22,30 @@ for s in "${scenarios[@]}"; do
   if [[ -f "molecule/$s/debian-releases" && -z "${WEBSTACK_DEBIAN_ONLY:-}" ]]; then
     releases="$(grep -v '^#' "molecule/$s/debian-releases" | xargs)"
   fi
-  for r in $releases; do runs+=("$s:$r"); done
+  topologies="-"
+  [[ -f "molecule/$s/topologies" ]] && topologies="$(grep -v '^#' "molecule/$s/topologies" | xargs)"
+  for r in $releases; do
+    for t in $topologies; do runs+=("$s:$r:$t"); done
+  done
 done
 
 passed=0 failed=0 failures=()
 start=$SECONDS
 total=${#runs[@]}
 for i in "${!runs[@]}"; do
-  s="${runs[$i]%%:*}" r="${runs[$i]##*:}"
-  printf '\n==> [%d/%d] molecule test -s %s (Debian %s)   elapsed %dm%02ds\n' \
-    $((i + 1)) "$total" "$s" "$r" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
+  IFS=: read -r s r t <<<"${runs[$i]}"
+  label="Debian $r" topology=chained
+  [[ "$t" == - ]] || label+=", $t" topology=$t
+  printf '\n==> [%d/%d] molecule test -s %s (%s)   elapsed %dm%02ds\n' \
+    $((i + 1)) "$total" "$s" "$label" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
   tools/build-image.sh "$r"
   t0=$SECONDS
-  if WEBSTACK_DEBIAN="$r" molecule test -s "$s"; then
+  if WEBSTACK_DEBIAN="$r" WEBSTACK_TOPOLOGY="$topology" molecule test -s "$s"; then
     passed=$((passed + 1)); verdict=passed
   else
-    failed=$((failed + 1)); verdict=FAILED; failures+=("$s ($r)")
+    failed=$((failed + 1)); verdict=FAILED; failures+=("$s ($label)")
   fi
-  printf '==> %s (Debian %s) %s in %ds\n' "$s" "$r" "$verdict" $((SECONDS - t0))
+  printf '==> %s (%s) %s in %ds\n' "$s" "$label" "$verdict" $((SECONDS - t0))
 done
 
 printf '\n==> molecule finished in %dm%02ds\n' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))

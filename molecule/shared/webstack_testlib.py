@@ -89,3 +89,14 @@ def run_playbook(playbook, extra_vars=None, limit=None, options=()):
     for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M):
         recap[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
     return proc.returncode, output, recap
+
+
+def inventory():
+    """The scenario's inventory as ansible-inventory sees it: {'groups': {...}, 'hostvars': {...}}."""
+    out = subprocess.run(
+        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--list"],
+        check=True, capture_output=True, text=True, cwd=PROJECT_DIR,
+    ).stdout
+    data = json.loads(out)
+    groups = {name: data.get(name, {}).get("hosts", []) for name in ("nginx", "apache", "uvicorn")}
+    return {"groups": groups, "hostvars": data.get("_meta", {}).get("hostvars", {})}

@@ -71,7 +71,7 @@ def test_websocket_echoes(client):
         assert ws.receive_text() == "ping"
 
 
-def test_static_assets_ship_with_the_app():
-    static = Path(__file__).resolve().parents[2] / "roles/uvicorn/files/sample_app/static"
+def test_nginx_ships_the_sample_static_files():
+    static = Path(__file__).resolve().parents[2] / "roles/nginx/files/sample_static"
     assert (static / "style.css").stat().st_size > 0
     assert (static / "probe.txt").read_text().startswith("webstack.tiers")

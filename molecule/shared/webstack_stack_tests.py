@@ -1,0 +1,139 @@
+"""Tests every topology scenario shares: HTTP through the front door from outside the containers, and
+what arrived at each tier. A scenario's test module imports them (`from webstack_stack_tests import *`);
+the topology and the hosts come from the scenario's inventory.
+"""
+
+import http.client
+import json
+import os
+import ssl
+import time
+
+import pytest
+from webstack_testlib import PROJECT_DIR, container_ip, docker, inventory, run_playbook
+
+JOURNAL_UNITS = ["nginx.service", "apache2.service", "webstack-app.service"]
+SITE = os.path.join(PROJECT_DIR, "playbooks", "site.yml")
+INVENTORY = inventory()
+GROUPS = INVENTORY["groups"]
+FRONT = GROUPS["nginx"][0]
+TOPOLOGY = INVENTORY["hostvars"][FRONT].get("webstack_topology", "chained")
+SERVER_NAME = INVENTORY["hostvars"][FRONT].get("nginx_server_names", [FRONT])[0]
+
+
+def front_door(method, path, headers=None, tls=True):
+    """One request to the first nginx host, as a client outside the containers; never follows redirects."""
+    ip = container_ip(FRONT)
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(ip, 443, timeout=10, context=ctx)
+    else:
+        conn = http.client.HTTPConnection(ip, 80, timeout=10)
+    try:
+        conn.request(method, path, headers={"Host": SERVER_NAME, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        conn.close()
+
+
+def front_json(path, headers=None):
+    status, _, body = front_door("GET", path, headers)
+    assert status == 200, f"{path}: {status} {body[:300]!r}"
+    return json.loads(body)
+
+
+def runner_ip():
+    """The test runner's address as the containers see it: their network's gateway."""
+    return docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+                  f"webstack-{os.environ['MOLECULE_SCENARIO_NAME']}").stdout.strip()
+
+
+def read_file(host, path):
+    return docker("exec", host, "cat", path, check=False).stdout
+
+
+def test_plain_http_redirects_to_https():
+    status, headers, _ = front_door("GET", "/api/health", tls=False)
+    assert status == 301 and headers["Location"] == f"https://{SERVER_NAME}/api/health"
+
+
+def test_static_file_comes_from_nginx_with_cache_headers():
+    status, headers, body = front_door("GET", "/static/probe.txt")
+    assert status == 200 and body.startswith(b"webstack.tiers")
+    assert headers["Cache-Control"] == "public, max-age=3600"
+    assert headers["Server"] == "nginx"
+
+
+def test_health_through_the_front_door():
+    assert front_json("/api/health")["status"] == "ok"
+
+
+def test_the_app_sees_the_real_client_https_the_host_and_a_request_id():
+    seen = front_json("/api/whoami", {"X-Forwarded-For": "203.0.113.77", "X-Forwarded-Proto": "http"})
+    assert seen["client_ip"] == runner_ip(), seen
+    assert seen["scheme"] == "https"
+    assert seen["host"] == SERVER_NAME
+    assert len(seen["request_id"] or "") == 32
+    assert "203.0.113.77" not in json.dumps(seen["headers"])
+
+
+def test_one_request_id_is_logged_by_every_tier_it_crossed():
+    seen = front_json("/api/whoami")
+    rid = seen["request_id"]
+    deadline = time.monotonic() + 5  # nginx flushes its buffered log every second
+    while rid not in read_file(FRONT, "/var/log/nginx/webstack-access.log") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert rid in read_file(FRONT, "/var/log/nginx/webstack-access.log")
+    if TOPOLOGY == "chained":
+        assert any(f"rid={rid}" in read_file(h, "/var/log/apache2/webstack-access.log") for h in GROUPS["apache"])
+
+
+def test_the_hops_crossed_match_the_topology():
+    """mod_proxy adds X-Forwarded-Server: Apache is in the path of /api/ in chained only."""
+    headers = front_json("/api/whoami")["headers"]
+    if TOPOLOGY == "chained":
+        assert "x-forwarded-server" in headers, headers
+    else:
+        assert "x-forwarded-server" not in headers, headers
+
+
+def test_php_answers_through_apache_in_split():
+    if TOPOLOGY != "split":
+        pytest.skip("PHP is served in the split topology")
+    seen = front_json("/index.php")
+    assert seen["tier"] == "php"
+    assert seen["client_ip"] == runner_ip() and seen["scheme"] == "https"
+    assert len(seen["request_id"]) == 32
+    status, _, body = front_door("GET", "/")
+    assert status == 200 and b'"tier":"php"' in body
+
+
+def test_every_app_host_is_reached_and_one_can_stop():
+    apps = GROUPS["uvicorn"]
+    if len(apps) < 2:
+        pytest.skip("one app host")
+    served = {front_json("/api/whoami")["served_by"] for _ in range(4 * len(apps))}
+    assert served == set(apps)
+    stopped = apps[-1]
+    docker("exec", stopped, "systemctl", "stop", "webstack-app.socket", "webstack-app.service")
+    try:
+        failures = []
+        for i in range(40):
+            path = "/api/health" if i % 2 else "/api/whoami"
+            status, _, body = front_door("GET", path)
+            if status != 200:
+                failures.append((path, status, body[:120]))
+            elif path == "/api/whoami":
+                assert json.loads(body)["served_by"] != stopped
+        assert failures == [], failures
+    finally:
+        docker("exec", stopped, "systemctl", "start", "webstack-app.socket", "webstack-app.service")
+
+
+def test_check_diff_on_the_converged_stack_changes_nothing():
+    rc, out, recap = run_playbook(SITE, options=["--check", "--diff"])
+    assert rc == 0, out[-3000:]
+    assert all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
