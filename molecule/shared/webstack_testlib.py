@@ -100,3 +100,11 @@ def inventory():
     data = json.loads(out)
     groups = {name: data.get(name, {}).get("hosts", []) for name in ("nginx", "apache", "uvicorn")}
     return {"groups": groups, "hostvars": data.get("_meta", {}).get("hostvars", {})}
+
+
+def input_checks_once():
+    """pytest mark: input validation is the same on every release, so it runs on Debian 12 only."""
+    import pytest
+
+    release = os.environ.get("WEBSTACK_DEBIAN", "bookworm")
+    return pytest.mark.skipif(release != "bookworm", reason="OS-independent input checks run on Debian 12 only")

@@ -7,7 +7,7 @@ import os
 import socket
 
 import pytest
-from webstack_testlib import container_ip, docker, http_get, http_json, run_playbook
+from webstack_testlib import container_ip, docker, http_get, http_json, input_checks_once, run_playbook
 
 testinfra_hosts = ["ansible://apache-front"]
 JOURNAL_UNITS = ["apache2.service", "webstack-app.service", "php8.2-fpm.service", "php8.4-fpm.service"]
@@ -185,6 +185,7 @@ def test_an_invalid_config_never_goes_live(host):
     assert http_json(url("/api/health"))["status"] == "ok"
 
 
+@input_checks_once()
 @pytest.mark.parametrize(
     "bad_vars, named",
     [

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import pytest
-from webstack_testlib import container_ip, docker, run_playbook
+from webstack_testlib import container_ip, docker, input_checks_once, run_playbook
 
 testinfra_hosts = ["ansible://nginx-edge"]
 JOURNAL_UNITS = ["nginx.service", "webstack-app.service"]
@@ -229,6 +229,7 @@ def test_an_invalid_config_never_goes_live(host):
     assert request("GET", "/api/health")[0] == 200
 
 
+@input_checks_once()
 @pytest.mark.parametrize(
     "bad_vars, named",
     [

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from webstack_testlib import PROJECT_DIR, container_ip, docker, http_json, run_playbook, wait_for
+from webstack_testlib import (
+    PROJECT_DIR, container_ip, docker, http_json, input_checks_once, run_playbook, wait_for,
+)
 
 testinfra_hosts = ["ansible://uvicorn"]
 JOURNAL_UNITS = ["webstack-app.service", "webstack-app.socket"]
@@ -174,6 +176,7 @@ def test_check_diff_on_the_converged_host_changes_nothing(host):
     assert main_pid(host) == before
 
 
+@input_checks_once()
 @pytest.mark.parametrize(
     "bad_vars, named",
     [
