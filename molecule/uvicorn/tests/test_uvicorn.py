@@ -138,15 +138,20 @@ def test_back_within_5_seconds_after_kill_9(host):
     assert "address already in use" not in journal.lower()
 
 
-def test_code_change_restarts_the_service_and_nothing_else_does(host, tmp_path_factory):
+def worker_pids(host):
+    return set(host.run(f"pgrep -u {SERVICE} -f spawn_main").stdout.split())
+
+
+def test_code_change_replaces_the_workers_and_nothing_else_does(host, tmp_path_factory):
+    """With several workers new code arrives by SIGHUP: new workers, the same main process."""
     if is_unix(host):
         pytest.skip("one host is enough")
     name = host.backend.get_hostname()
-    # A converge that changes nothing keeps the process.
-    before = main_pid(host)
+    # A converge that changes nothing keeps every process.
+    before, workers_before = main_pid(host), worker_pids(host)
     rc, out, recap = run_playbook(CONVERGE, limit=name)
     assert rc == 0 and recap[name]["changed"] == 0, out[-3000:]
-    assert main_pid(host) == before
+    assert main_pid(host) == before and worker_pids(host) == workers_before
 
     app = tmp_path_factory.mktemp("app")
     shutil.copytree(Path(PROJECT_DIR, "roles/uvicorn/files/sample_app/webstack_sample"), app / "webstack_sample",
@@ -158,13 +163,16 @@ def test_code_change_restarts_the_service_and_nothing_else_does(host, tmp_path_f
             CONVERGE, {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}, limit=name
         )
         assert rc == 0, out[-3000:]
-        after = health(host)
-        assert after["version"] == "1.0.1-molecule"
-        assert main_pid(host) != before
+        assert "Reload the uvicorn app" in out
+        body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.1-molecule" and b, timeout=15)
+        assert body, "the new code is not served"
+        assert main_pid(host) == before
+        assert worker_pids(host).isdisjoint(workers_before)
     finally:
         rc, out, _ = run_playbook(CONVERGE, limit=name)
         assert rc == 0, out[-3000:]
-    assert health(host)["version"] == "1.0.0"
+    body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.0" and b, timeout=15)
+    assert body, "the original code is not back"
 
 
 def test_check_diff_on_the_converged_host_changes_nothing(host):
