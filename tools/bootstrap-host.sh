@@ -13,6 +13,9 @@ command -v docker >/dev/null 2>&1 || missing_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing_packages+=(debootstrap)
 [[ -x /usr/sbin/apt-cacher-ng ]] || missing_packages+=(apt-cacher-ng)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_packages+=(python3-venv)
+# Load generators for the reliability scenario (and the benchmarks).
+command -v wrk >/dev/null 2>&1 || missing_packages+=(wrk)
+command -v ab >/dev/null 2>&1 || missing_packages+=(apache2-utils)
 
 is_debian_root() { [[ -r /etc/debian_version && "$(id -u)" == 0 ]]; }
 

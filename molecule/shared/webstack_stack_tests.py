@@ -6,11 +6,10 @@ the topology and the hosts come from the scenario's inventory.
 import http.client
 import json
 import os
-import ssl
 import time
 
 import pytest
-from webstack_testlib import PROJECT_DIR, container_ip, docker, inventory, run_playbook
+from webstack_testlib import PROJECT_DIR, container_ip, docker, inventory, run_playbook, web_request
 
 JOURNAL_UNITS = ["nginx.service", "apache2.service", "webstack-app.service"]
 SITE = os.path.join(PROJECT_DIR, "playbooks", "site.yml")
@@ -23,20 +22,7 @@ SERVER_NAME = INVENTORY["hostvars"][FRONT].get("nginx_server_names", [FRONT])[0]
 
 def front_door(method, path, headers=None, tls=True):
     """One request to the first nginx host, as a client outside the containers; never follows redirects."""
-    ip = container_ip(FRONT)
-    if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(ip, 443, timeout=10, context=ctx)
-    else:
-        conn = http.client.HTTPConnection(ip, 80, timeout=10)
-    try:
-        conn.request(method, path, headers={"Host": SERVER_NAME, **(headers or {})})
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
+    return web_request(container_ip(FRONT), method, path, SERVER_NAME, headers, tls=tls)
 
 
 def front_json(path, headers=None):
@@ -78,6 +64,21 @@ def test_the_app_sees_the_real_client_https_the_host_and_a_request_id():
     assert seen["host"] == SERVER_NAME
     assert len(seen["request_id"] or "") == 32
     assert "203.0.113.77" not in json.dumps(seen["headers"])
+
+
+def test_an_app_host_believes_no_forwarded_headers_from_a_stranger():
+    """Straight to an app host's TCP port from the test runner, which is no proxy of it."""
+    tcp_apps = [h for h in GROUPS["uvicorn"] if docker("exec", h, "test", "-S", "/run/webstack-app/app.sock",
+                                                      check=False).returncode != 0]
+    if not tcp_apps:
+        pytest.skip("the app listens on a UNIX socket only")
+    conn = http.client.HTTPConnection(container_ip(tcp_apps[0]), 8000, timeout=10)
+    try:
+        conn.request("GET", "/api/whoami", headers={"X-Forwarded-For": "203.0.113.78", "X-Forwarded-Proto": "https"})
+        seen = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    assert seen["client_ip"] == runner_ip() and seen["scheme"] == "http", seen
 
 
 def test_one_request_id_is_logged_by_every_tier_it_crossed():

@@ -1,8 +1,10 @@
 """Helpers for the Molecule verifiers: reach containers from outside, re-run playbooks, read journals."""
 
+import http.client
 import json
 import os
 import re
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -48,6 +50,26 @@ def http_get(url, headers=None, timeout=5):
             return resp.status, dict(resp.headers), resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), err.read().decode()
+
+
+def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeout=10):
+    """One request to ip on 443 (certificate not checked: it is self-signed) or 80, with Host: host.
+
+    Never follows redirects; returns (status, http.client.HTTPMessage, body bytes).
+    """
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(ip, 443, timeout=timeout, context=ctx)
+    else:
+        conn = http.client.HTTPConnection(ip, 80, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        conn.close()
 
 
 def http_json(url, headers=None, timeout=5):
@@ -108,3 +130,28 @@ def input_checks_once():
 
     release = os.environ.get("WEBSTACK_DEBIAN", "bookworm")
     return pytest.mark.skipif(release != "bookworm", reason="OS-independent input checks run on Debian 12 only")
+
+
+def sslyze_compliance(server_name, ip, ca_pem, workdir, port=443):
+    """Run sslyze against server_name:port at ip with Mozilla's intermediate profile; returns its output.
+
+    The certificate (self-signed) is the trust anchor. sslyze exits 0 even when it cannot connect, so
+    callers look for "OK - Compliant" in the output instead of trusting the exit code.
+    """
+    ca = os.path.join(str(workdir), "front-door-ca.pem")
+    with open(ca, "w") as f:
+        f.write(ca_pem)
+    proc = subprocess.run(
+        ["sslyze", "--mozilla_config=intermediate", f"--certinfo_ca_file={ca}", f"{server_name}:{port}{{{ip}}}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    return proc.stdout + proc.stderr
+
+
+def gixy_findings(container, workdir):
+    """gixy-ng over the complete configuration nginx loads (`nginx -T`); returns (exit code, output)."""
+    dump = os.path.join(str(workdir), "nginx-T.conf")
+    with open(dump, "w") as f:
+        f.write(docker("exec", container, "nginx", "-T").stdout)
+    proc = subprocess.run(["gixy", dump], capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout + proc.stderr

@@ -3,7 +3,6 @@ uvicorn backends saw, TLS checked by sslyze, the rendered config checked by gixy
 variable or a re-run does to the running server."""
 
 import gzip
-import http.client
 import json
 import os
 import re
@@ -13,7 +12,9 @@ import subprocess
 import time
 
 import pytest
-from webstack_testlib import container_ip, docker, input_checks_once, run_playbook
+from webstack_testlib import (
+    container_ip, gixy_findings, input_checks_once, run_playbook, sslyze_compliance, web_request,
+)
 
 testinfra_hosts = ["ansible://nginx-edge"]
 JOURNAL_UNITS = ["nginx.service", "webstack-app.service"]
@@ -24,21 +25,7 @@ SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "X-Fr
 
 
 def request(method, path, headers=None, body=None, tls=True):
-    """One request to nginx-edge; returns (status, HTTPMessage, body bytes). Never follows redirects."""
-    ip = container_ip(EDGE)
-    if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(ip, 443, timeout=10, context=ctx)
-    else:
-        conn = http.client.HTTPConnection(ip, 80, timeout=10)
-    try:
-        conn.request(method, path, body=body, headers={"Host": NAME, **(headers or {})})
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
+    return web_request(container_ip(EDGE), method, path, NAME, headers, body, tls)
 
 
 def get_json(path, headers=None):
@@ -177,22 +164,16 @@ def test_json_access_log_has_request_id_upstream_and_timings(host):
 
 
 def test_tls_is_mozilla_intermediate_compliant(host, tmp_path):
-    ca = tmp_path / "edge.crt"
-    ca.write_text(host.file("/etc/nginx/tls/webstack.crt").content_string)
-    out = subprocess.run(
-        ["sslyze", "--mozilla_config=intermediate", f"--certinfo_ca_file={ca}", f"{NAME}:443{{{container_ip(EDGE)}}}"],
-        capture_output=True, text=True, timeout=300)
-    print(out.stdout[-3000:])
-    assert "OK - Compliant" in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
+    cert = host.file("/etc/nginx/tls/webstack.crt").content_string
+    out = sslyze_compliance(NAME, container_ip(EDGE), cert, tmp_path)
+    print(out[-3000:])
+    assert "OK - Compliant" in out, out[-3000:]
 
 
 def test_gixy_finds_nothing_in_the_rendered_config(tmp_path):
-    dump = tmp_path / "nginx-T.conf"
-    dump.write_text(docker("exec", EDGE, "nginx", "-T").stdout)
-    out = subprocess.run(["gixy", str(dump)], capture_output=True, text=True, timeout=120)
-    print(out.stdout[-3000:])
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    assert "No issues found" in out.stdout, out.stdout[-3000:]
+    rc, out = gixy_findings(EDGE, tmp_path)
+    print(out[-3000:])
+    assert rc == 0 and "No issues found" in out, out[-3000:]
 
 
 def test_second_converge_changes_nothing_and_keeps_the_process(host):
