@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 SCENARIO ?=
 TOPOLOGY ?= chained
 
-.PHONY: help setup venv prereqs images test lint unit molecule demo demo-destroy build lock clean
+.PHONY: help setup venv prereqs images test lint unit molecule bench demo demo-destroy build lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -51,6 +51,9 @@ unit: venv ## pytest: the sample app, filters, argument specs
 
 molecule: venv images ## Every Molecule scenario, or those named in SCENARIO
 	@tools/run-scenarios.sh $(SCENARIO)
+
+bench: venv images ## Provision the stacks and load them with wrk; figures to bench/results/ (BENCH_ARGS=--help)
+	@python bench/run.py $(BENCH_ARGS)
 
 demo: venv images ## Throwaway containers provisioned by the site playbook (TOPOLOGY=chained|split)
 	@tools/demo.sh up $(TOPOLOGY)

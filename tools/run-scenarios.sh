@@ -2,7 +2,7 @@
 # Run Molecule scenarios one after another with a progress line for each, then a summary.
 # usage: tools/run-scenarios.sh [SCENARIO ...]      (default: every scenario under molecule/)
 # A scenario may list the Debian releases to run under in molecule/<name>/debian-releases, and the
-# topologies to run in (WEBSTACK_TOPOLOGY) in molecule/<name>/topologies. The demo scenario is left out.
+# topologies to run in (WEBSTACK_TOPOLOGY) in molecule/<name>/topologies. The demo and bench scenarios are left out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,7 @@ else
   mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
     | xargs -n1 basename | sort)
   # smoke proves the rig, so it goes first.
-  scenarios=(smoke $(printf '%s\n' "${scenarios[@]}" | grep -vxE 'smoke|demo'))
+  scenarios=(smoke $(printf '%s\n' "${scenarios[@]}" | grep -vxE 'smoke|demo|bench'))
 fi
 
 runs=()

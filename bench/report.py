@@ -1,0 +1,158 @@
+"""Medians, ratios and targets of a bench run, and the same as JSON, a Markdown table and a PNG chart."""
+
+import json
+import statistics
+from pathlib import Path
+
+# Parts of the CPU profile, in the order the table and chart show them.
+PARTS = ["nginx", "apache", "uvicorn", "php-fpm", "other", "wrk", "kernel softirq", "rest"]
+
+
+def _rps(run):
+    return run["requests"] * 1e6 / run["duration_us"]
+
+
+def summarise(cases, runs):
+    """Per case: medians over the repetitions, and the median of the per-repetition ratios to its baseline
+    (the baseline's run in the same repetition, seconds apart)."""
+    summary = {}
+    for case in cases:
+        own, base = runs[case["name"]], runs[case["baseline"]]
+        profile = {part: statistics.median(r["cpu_us_per_request"].get(part, 0) for r in own) for part in PARTS}
+        summary[case["name"]] = {
+            "url": case["url"],
+            "connections": case["connections"],
+            "baseline": case["baseline"],
+            "rps": round(statistics.median(_rps(r) for r in own)),
+            "rps_runs": [round(_rps(r)) for r in own],
+            "ratio": round(statistics.median(_rps(r) / _rps(b) for r, b in zip(own, base)), 3),
+            "latency_us": {q: statistics.median(r["latency_us"][q] for r in own) for q in ("p50", "p90", "p99")},
+            "bytes_per_request": round(statistics.median(r["bytes"] / max(r["requests"], 1) for r in own)),
+            "errors": sum(sum(r["errors"].values()) for r in own),
+            "cpu_busy_pct": statistics.median(r["cpu_busy_pct"] for r in own),
+            "cpu_us_per_request": {part: round(v, 1) for part, v in profile.items() if v >= 0.5},
+        }
+    return summary
+
+
+def _paired_ratio(cases, name, other):
+    """Median over repetitions of name's req/s over other's, both taken in the same repetition."""
+    return round(statistics.median(a / b for a, b in zip(cases[name]["rps_runs"], cases[other]["rps_runs"])), 3)
+
+
+def targets(results):
+    cases = results["cases"]
+
+    def p50(name):
+        return cases[name]["latency_us"]["p50"]
+
+    listed = [
+        ("split /api/ req/s vs direct Uvicorn (tiny)", cases["split tiny"]["ratio"], ">=", 0.80, "x"),
+        ("chained req/s vs direct Uvicorn (tiny)", cases["chained tiny"]["ratio"], ">=", 0.55, "x"),
+        ("chained with the roles' defaults vs plain settings", _paired_ratio(cases, "chained tiny", "plain tiny"),
+         ">=", 1.4, "x"),
+        ("p50 latency added by nginx (1 connection)", (p50("split tiny 1c") - p50("direct tiny 1c")) / 1000,
+         "<=", 0.1, "ms"),
+        ("p50 latency added by Apache (1 connection)", (p50("chained tiny 1c") - p50("split tiny 1c")) / 1000,
+         "<=", 0.3, "ms"),
+        ("static file req/s vs the app's (direct Uvicorn, tiny)", cases["static file"]["ratio"], ">=", 6.0, "x"),
+    ]
+    if results["provisioning"]:
+        listed.append(("idempotent re-run of chained on three hosts",
+                       results["provisioning"]["chained-3"]["rerun_median_s"], "<=", 30, "s"))
+    return [{"target": name, "measured": round(value, 3), "goal": f"{op} {goal} {unit}", "unit": unit,
+             "holds": value >= goal if op == ">=" else value <= goal} for name, value, op, goal, unit in listed]
+
+
+def markdown(results):
+    m, cases = results["machine"], results["cases"]
+    s = results["settings"]
+    lines = [
+        f"Run {results['started']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}, "
+        f"kernel {m['kernel']}, Docker {m['docker']}; containers: Debian {m['container_debian']}, "
+        f"{m['nginx']}, {m['apache']}, {m['uvicorn']}. Load: {m['wrk']}, on the same cores.",
+        f"wrk: {s['seconds']} s per run after a {s['warmup']} s warm-up, median of {s['reps']} interleaved "
+        f"repetitions; {s['connections']} connections (2 threads) or 1 connection (\"1c\").",
+        "",
+        "- **direct**: Uvicorn of chained-3's app host, over TCP, no proxy",
+        *(f"- **{name}**: {about}" for name, about in results.get("stacks", {}).items()),
+        "- **tiny** is `/api/health`, **payload** `/api/payload` (about 5 KB of JSON)",
+        "",
+        "| case | req/s | x direct | p50 ms | p99 ms | CPU µs per request (where the time goes) |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    for name, c in cases.items():
+        profile = ", ".join(f"{part} {us:.0f}" for part, us in c["cpu_us_per_request"].items())
+        errors = f" **{c['errors']} errors**" if c["errors"] else ""
+        lines.append(f"| {name}{errors} | {c['rps']} | {c['ratio']:.2f} | {c['latency_us']['p50'] / 1000:.2f} "
+                     f"| {c['latency_us']['p99'] / 1000:.2f} | {profile} |")
+    if results["provisioning"]:
+        lines += ["", "| provisioning | hosts | first converge s | tasks | re-run s (median) | tasks | "
+                  "changed on re-run |", "|---|--:|--:|--:|--:|--:|--:|"]
+        for stack, p in results["provisioning"].items():
+            lines.append(f"| {stack} | {p['hosts']} | {p['first']['seconds']} | {p['first']['tasks']} | "
+                         f"{p['rerun_median_s']} | {p['reruns'][0]['tasks']} | {p['rerun_changed']} |")
+    lines += ["", "| target | goal | measured | holds |", "|---|---|--:|---|"]
+    for t in results["targets"]:
+        lines.append(f"| {t['target']} | {t['goal']} | {t['measured']} {t['unit']} | "
+                     f"{'yes' if t['holds'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    cases = results["cases"]
+    stacks = ["direct", "split", "split-1w", "chained", "chained-3", "plain"]
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(17, 5.2), gridspec_kw={"width_ratios": [5, 3, 5]})
+
+    width = 0.38
+    for offset, endpoint in ((-width / 2, "tiny"), (width / 2, "payload")):
+        shown = [(i, cases[f"{s} {endpoint}"]["ratio"]) for i, s in enumerate(stacks) if f"{s} {endpoint}" in cases]
+        label = {"tiny": "/api/health", "payload": "/api/payload"}[endpoint]
+        ax1.bar([i + offset for i, _ in shown], [ratio for _, ratio in shown], width, label=label)
+    ax1.bar([len(stacks)], [cases["static file"]["ratio"]], width, color="tab:green", label="static file")
+    ax1.bar([len(stacks) + 1], [cases["php page"]["ratio"]], width, color="tab:purple", label="PHP page")
+    ax1.axhline(0.80, color="grey", linestyle="--", linewidth=0.8)
+    ax1.axhline(0.55, color="grey", linestyle=":", linewidth=0.8)
+    ax1.set_xticks(range(len(stacks) + 2), stacks + ["static", "php"])
+    ax1.set_yscale("log")
+    plain_numbers = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    ax1.yaxis.set_major_formatter(plain_numbers)
+    ax1.yaxis.set_minor_formatter(plain_numbers)
+    ax1.set_ylabel("req/s as a multiple of direct Uvicorn (log)")
+    ax1.set_title(f"Throughput, {results['settings']['connections']} connections")
+    ax1.legend(fontsize=8)
+
+    p50 = [cases[f"{s} tiny 1c"]["latency_us"]["p50"] / 1000 for s in stacks]
+    ax2.bar(stacks, p50, color="tab:orange")
+    ax2.set_ylabel("p50 latency, ms")
+    ax2.set_title("Unloaded latency, 1 connection")
+    ax2.tick_params(axis="x", labelrotation=30)
+
+    shown = [f"{s} tiny" for s in stacks] + ["static file", "php page"]
+    bottom = [0.0] * len(shown)
+    for part in [p for p in PARTS if any(cases[n]["cpu_us_per_request"].get(p) for n in shown)]:
+        values = [cases[n]["cpu_us_per_request"].get(part, 0) for n in shown]
+        ax3.bar([n.replace(" tiny", "") for n in shown], values, bottom=bottom, label=part)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax3.set_ylabel("CPU µs per request")
+    ax3.set_title("Where the time goes (tiny endpoint under load)")
+    ax3.tick_params(axis="x", labelrotation=30)
+    ax3.legend(fontsize=8)
+
+    fig.suptitle(f"webstack.tiers bench, {results['started']}, {results['machine']['cores']} cores")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write(results, out):
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "bench.md").write_text(markdown(results))
+    chart(results, out / "bench.png")

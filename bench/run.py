@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""`make bench`: provision the stacks on fresh containers with the site playbook, load them with wrk,
+then print the figures and write them as JSON, Markdown and a PNG chart.
+
+Figures on a shared machine drift by 25 % or more from run to run, so every stack figure is also given as
+a ratio to Uvicorn measured directly in the same run, and repetitions of all cases are interleaved.
+"""
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import load
+import report
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_NAME = "bench.webstack.test"
+# Inventories under bench/inventories/, provisioned in this order.
+STACKS = {
+    "chained": {"hosts": ["bench-chained"], "front": "bench-chained",
+                "about": "chained on one host: nginx -> Apache on loopback -> Uvicorn on a UNIX socket"},
+    "split": {"hosts": ["bench-split"], "front": "bench-split",
+              "about": "split on one host: nginx -> Uvicorn on a UNIX socket for /api/, Apache for PHP"},
+    "chained-3": {"hosts": ["bench-edge", "bench-mid", "bench-app"], "front": "bench-edge",
+                  "about": "chained on three hosts, every hop over TCP"},
+    # Variants of the stacks above, to show what one setting is worth; provisioned once, not timed.
+    "plain": {"hosts": ["bench-plain"], "front": "bench-plain", "variant": True,
+              "about": "chained on one host with plain settings: no upstream keep-alive, Apache's stock keep-alive"},
+    "split-1w": {"hosts": ["bench-split-1w"], "front": "bench-split-1w", "variant": True,
+                 "about": "split on one host with one nginx worker instead of one per CPU"},
+}
+# Uvicorn measured without a proxy: the app server of chained-3, on TCP.
+DIRECT_HOST = "bench-app"
+ENDPOINTS = {"tiny": "/api/health", "payload": "/api/payload"}
+RECAP = re.compile(r"^(\S+)\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
+
+
+def say(text):
+    print(f"==> {text}", flush=True)
+
+
+def sh(*cmd, **kwargs):
+    return subprocess.run(cmd, cwd=ROOT, check=True, text=True, **kwargs)
+
+
+def playbook(stack):
+    """One site playbook run; returns wall seconds, tasks run, and changed/failed counts over all hosts."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    start = time.monotonic()
+    run = subprocess.run(["ansible-playbook", "-i", f"bench/inventories/{stack}", "playbooks/site.yml"],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if run.returncode:
+        sys.exit(f"bench: the site playbook failed on stack {stack}:\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
+    recap = RECAP.findall(run.stdout)
+    return {
+        "seconds": round(seconds, 1),
+        "tasks": sum(1 for line in run.stdout.splitlines() if line.startswith("TASK [")),
+        "changed": sum(int(r[2]) for r in recap),
+        "failed": sum(int(r[4]) for r in recap),
+    }
+
+
+def provision(reruns):
+    """First converge of each stack on fresh containers, then `reruns` idempotent runs."""
+    results = {}
+    for stack, spec in STACKS.items():
+        say(f"provisioning {stack}: first converge")
+        first = playbook(stack)
+        if spec.get("variant"):
+            continue
+        runs = []
+        for i in range(reruns):
+            say(f"provisioning {stack}: idempotent run {i + 1}/{reruns}")
+            runs.append(playbook(stack))
+        results[stack] = {
+            "hosts": len(STACKS[stack]["hosts"]),
+            "first": first,
+            "reruns": runs,
+            "rerun_median_s": statistics.median(r["seconds"] for r in runs),
+            "rerun_changed": max(r["changed"] for r in runs),
+        }
+        say(f"{stack}: first {first['seconds']} s ({first['tasks']} tasks), "
+            f"re-run {results[stack]['rerun_median_s']} s (changed={results[stack]['rerun_changed']})")
+    return results
+
+
+def cases(ip, connections):
+    """The load cases: (name, url, connections, threads, baseline case for the ratio)."""
+    direct = f"http://{ip[DIRECT_HOST]}:8000"
+    front = {stack: f"https://{ip[spec['front']]}" for stack, spec in STACKS.items()}
+    listed = []
+    for endpoint, path in ENDPOINTS.items():
+        listed.append((f"direct {endpoint}", direct + path, connections, 2, f"direct {endpoint}"))
+        for stack in ("split", "chained", "chained-3", "plain"):
+            listed.append((f"{stack} {endpoint}", front[stack] + path, connections, 2, f"direct {endpoint}"))
+    listed.append(("split-1w tiny", front["split-1w"] + ENDPOINTS["tiny"], connections, 2, "direct tiny"))
+    listed.append(("static file", front["split"] + "/static/style.css", connections, 2, "direct tiny"))
+    listed.append(("php page", front["split"] + "/index.php", connections, 2, "direct tiny"))
+    for stack in ("direct", "split", "split-1w", "chained", "chained-3", "plain"):
+        url = (direct if stack == "direct" else front[stack]) + ENDPOINTS["tiny"]
+        listed.append((f"{stack} tiny 1c", url, 1, 1, "direct tiny 1c"))
+    return [dict(zip(("name", "url", "connections", "threads", "baseline"), c)) for c in listed]
+
+
+def measure(all_cases, containers, seconds, warmup, reps):
+    """Warm every case up, then run all cases `reps` times, one repetition of each case after another."""
+    for case in all_cases:
+        say(f"warm-up {warmup} s: {case['name']}")
+        load.wrk(case["url"], warmup, case["connections"], case["threads"], SERVER_NAME)
+    runs = {case["name"]: [] for case in all_cases}
+    for rep in range(reps):
+        for case in all_cases:
+            result = load.profiled_wrk(case["url"], seconds, case["connections"], case["threads"],
+                                       SERVER_NAME, containers)
+            runs[case["name"]].append(result)
+            rps = result["requests"] * 1e6 / result["duration_us"]
+            errors = sum(result["errors"].values())
+            say(f"rep {rep + 1}/{reps} {case['name']:<18} {rps:9.0f} req/s  p50 {result['latency_us']['p50']} us"
+                + (f"  ERRORS {errors}" if errors else ""))
+    return runs
+
+
+def machine(containers):
+    def first_line(*cmd):
+        try:
+            run = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            return (run.stdout or run.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "unknown"
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    os_name = next((line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
+                    if line.startswith("PRETTY_NAME=")), platform.system())
+    front = STACKS["split"]["front"]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kib / 2**20, 1),
+        "os": os_name,
+        "kernel": platform.release(),
+        "docker": first_line("docker", "version", "-f", "{{.Server.Version}}"),
+        "wrk": first_line("wrk", "--version"),
+        "ansible": first_line("ansible-playbook", "--version"),
+        "container_debian": os.environ.get("WEBSTACK_DEBIAN", "bookworm"),
+        "nginx": first_line("docker", "exec", front, "nginx", "-v"),
+        "apache": first_line("docker", "exec", front, "apache2", "-v"),
+        "uvicorn": first_line("docker", "exec", DIRECT_HOST, "/opt/webstack-app/venv/bin/uvicorn", "--version"),
+        "containers": sorted(containers),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run (default 10)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per case (default 3)")
+    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions of every case (default 3)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections under load (default 64)")
+    parser.add_argument("--reruns", type=int, default=3, help="idempotent site runs per stack (default 3)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="where results go")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep converged containers from a previous --keep run (no provisioning figures)")
+    parser.add_argument("--keep", action="store_true", help="leave the containers running afterwards")
+    args = parser.parse_args()
+    if args.reps < 3:
+        parser.error("--reps must be at least 3: a median of fewer says little")
+    for tool in ("wrk", "docker", "molecule", "ansible-playbook"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is not on PATH; run `make setup` (it installs wrk) and use `make bench`")
+
+    started = time.time()
+    provisioning = None
+    if not args.reuse:
+        say("fresh containers (molecule scenario bench)")
+        sh("molecule", "destroy", "-s", "bench", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sh("molecule", "create", "-s", "bench")
+        sh("molecule", "prepare", "-s", "bench")
+        provisioning = provision(args.reruns)
+    names = sorted({h for spec in STACKS.values() for h in spec["hosts"]})
+    containers = load.container_ids(names)
+    ip = {name: sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name,
+                   capture_output=True).stdout.strip() for name in names}
+    all_cases = cases(ip, args.connections)
+    runs = measure(all_cases, containers, args.seconds, args.warmup, args.reps)
+    results = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+        "minutes": None,
+        "settings": {"seconds": args.seconds, "warmup": args.warmup, "reps": args.reps,
+                     "connections": args.connections, "reruns": args.reruns},
+        "machine": machine(containers),
+        "stacks": {name: spec["about"] for name, spec in STACKS.items()},
+        "provisioning": provisioning,
+        "cases": report.summarise(all_cases, runs),
+    }
+    results["targets"] = report.targets(results)
+    results["minutes"] = round((time.time() - started) / 60, 1)
+    report.write(results, args.out)
+    print()
+    print(report.markdown(results))
+    say(f"wrote {args.out}/bench.json, bench.md and bench.png in {results['minutes']} min")
+    if not args.keep:
+        sh("molecule", "destroy", "-s", "bench", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""bench/report.py: medians, ratios taken within one repetition, and the targets' verdicts."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import report  # noqa: E402
+
+
+def run(requests, p50_us, nginx_us=0.0):
+    return {
+        "requests": requests, "duration_us": 1_000_000, "bytes": requests * 100,
+        "errors": {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0},
+        "latency_us": {"mean": p50_us, "p50": p50_us, "p90": p50_us, "p99": p50_us * 2, "max": p50_us * 3},
+        "cpu_busy_pct": 99.0, "cpu_us_per_request": {"uvicorn": 100.0, "nginx": nginx_us},
+    }
+
+
+# req/s per repetition; the machine slows down by half in the second repetition, for every case alike.
+RPS = {
+    "direct tiny": [10000, 5000, 10000], "split tiny": [8500, 4250, 8500], "chained tiny": [5000, 2500, 5000],
+    "plain tiny": [4000, 2000, 4000], "static file": [70000, 35000, 70000],
+    "direct tiny 1c": [6000] * 3, "split tiny 1c": [4000] * 3, "chained tiny 1c": [2500] * 3,
+}
+P50 = {"direct tiny 1c": 150, "split tiny 1c": 230, "chained tiny 1c": 600}
+
+
+def summary():
+    cases = [{"name": name, "url": "http://x/", "connections": 1 if name.endswith("1c") else 64,
+              "baseline": "direct tiny 1c" if name.endswith("1c") else "direct tiny"} for name in RPS]
+    runs = {name: [run(rps, P50.get(name, 4000), nginx_us=40.0) for rps in series] for name, series in RPS.items()}
+    return report.summarise(cases, runs)
+
+
+def test_ratios_compare_runs_of_the_same_repetition():
+    cases = summary()
+    assert cases["split tiny"]["ratio"] == pytest.approx(0.85)
+    assert cases["split tiny"]["rps"] == 8500
+    assert cases["chained tiny"]["latency_us"]["p50"] == 4000
+    assert cases["chained tiny"]["cpu_us_per_request"] == {"nginx": 40.0, "uvicorn": 100.0}
+
+
+def test_targets_say_which_hold():
+    results = {"cases": summary(), "provisioning": {"chained-3": {"rerun_median_s": 31.5}}}
+    verdicts = {t["target"]: t for t in report.targets(results)}
+    assert verdicts["split /api/ req/s vs direct Uvicorn (tiny)"]["holds"]
+    assert not verdicts["chained req/s vs direct Uvicorn (tiny)"]["holds"]
+    assert verdicts["chained with the roles' defaults vs plain settings"]["measured"] == pytest.approx(1.25)
+    assert verdicts["p50 latency added by nginx (1 connection)"]["measured"] == pytest.approx(0.08)
+    assert not verdicts["p50 latency added by Apache (1 connection)"]["holds"]
+    assert verdicts["static file req/s vs the app's (direct Uvicorn, tiny)"]["holds"]
+    assert not verdicts["idempotent re-run of chained on three hosts"]["holds"]
+
+
+def test_markdown_marks_missed_targets():
+    results = {
+        "started": "now", "settings": {"seconds": 10, "warmup": 3, "reps": 3, "connections": 64},
+        "machine": {"cores": 2, "cpu": "cpu", "memory_gib": 24, "os": "Debian", "kernel": "6", "docker": "20",
+                    "container_debian": "bookworm", "nginx": "nginx", "apache": "apache", "uvicorn": "uvicorn",
+                    "wrk": "wrk"},
+        "cases": summary(), "provisioning": None,
+    }
+    results["targets"] = report.targets(results)
+    text = report.markdown(results)
+    assert "| chained req/s vs direct Uvicorn (tiny) | >= 0.55 x | 0.5 x | **no** |" in text
+    assert "| split tiny | 8500 | 0.85 |" in text
+    assert "idempotent" not in text
