@@ -76,7 +76,7 @@ def markdown(results):
         "",
         "- **direct**: Uvicorn of chained-3's app host, over TCP, no proxy",
         *(f"- **{name}**: {about}" for name, about in results.get("stacks", {}).items()),
-        "- **tiny** is `/api/health`, **payload** `/api/payload` (about 5 KB of JSON)",
+        "- **tiny** is `/api/health`, **payload** `/api/payload` (about 6 KB of JSON)",
         "",
         "| case | req/s | x direct | p50 ms | p99 ms | CPU µs per request (where the time goes) |",
         "|---|--:|--:|--:|--:|---|",
