@@ -18,9 +18,10 @@ def run(requests, p50_us, nginx_us=0.0):
     }
 
 
-# req/s per repetition; the machine slows down by half in the second repetition, for every case alike.
+# req/s per repetition; the machine's speed drifts between repetitions. Paired with direct in the same
+# repetition, split is 0.85, 0.95 and 0.80 of it (median 0.85); its median over direct's would be 0.80.
 RPS = {
-    "direct tiny": [10000, 5000, 10000], "split tiny": [8500, 4250, 8500], "chained tiny": [5000, 2500, 5000],
+    "direct tiny": [10000, 5000, 7000], "split tiny": [8500, 4750, 5600], "chained tiny": [5000, 2500, 5000],
     "plain tiny": [4000, 2000, 4000], "static file": [70000, 35000, 70000],
     "direct tiny 1c": [6000] * 3, "split tiny 1c": [4000] * 3, "chained tiny 1c": [2500] * 3,
 }
@@ -37,7 +38,7 @@ def summary():
 def test_ratios_compare_runs_of_the_same_repetition():
     cases = summary()
     assert cases["split tiny"]["ratio"] == pytest.approx(0.85)
-    assert cases["split tiny"]["rps"] == 8500
+    assert cases["split tiny"]["rps"] == 5600
     assert cases["chained tiny"]["latency_us"]["p50"] == 4000
     assert cases["chained tiny"]["cpu_us_per_request"] == {"nginx": 40.0, "uvicorn": 100.0}
 
@@ -65,5 +66,5 @@ def test_markdown_marks_missed_targets():
     results["targets"] = report.targets(results)
     text = report.markdown(results)
     assert "| chained req/s vs direct Uvicorn (tiny) | >= 0.55 x | 0.5 x | **no** |" in text
-    assert "| split tiny | 8500 | 0.85 |" in text
+    assert "| split tiny | 5600 | 0.85 |" in text
     assert "idempotent" not in text
