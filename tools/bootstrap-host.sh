@@ -9,7 +9,9 @@ say() { printf 'bootstrap: %s\n' "$*"; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 
 missing_packages=()
-command -v docker >/dev/null 2>&1 || missing_packages+=(docker.io)
+# An engine is needed, not only a client: some images ship a docker CLI without dockerd.
+docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+docker_answers || command -v dockerd >/dev/null 2>&1 || missing_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing_packages+=(debootstrap)
 [[ -x /usr/sbin/apt-cacher-ng ]] || missing_packages+=(apt-cacher-ng)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_packages+=(python3-venv)
@@ -29,8 +31,6 @@ if ((${#missing_packages[@]})); then
     die "missing: ${missing_packages[*]}. Install them (Debian package names shown), then run this again."
   fi
 fi
-
-docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
 if ! docker_answers; then
   is_debian_root || die "the Docker engine does not answer ('docker info' fails). Start dockerd, or make its socket usable by $(id -un), then run this again."
