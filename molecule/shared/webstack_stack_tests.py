@@ -9,7 +9,9 @@ import os
 import time
 
 import pytest
-from webstack_testlib import PROJECT_DIR, container_ip, docker, inventory, run_playbook, web_request
+from webstack_testlib import (
+    PROJECT_DIR, assert_unknown_names_refused, container_ip, docker, inventory, run_playbook, web_request,
+)
 
 JOURNAL_UNITS = ["nginx.service", "apache2.service", "webstack-app.service"]
 SITE = os.path.join(PROJECT_DIR, "playbooks", "site.yml")
@@ -44,6 +46,10 @@ def read_file(host, path):
 def test_plain_http_redirects_to_https():
     status, headers, _ = front_door("GET", "/api/health", tls=False)
     assert status == 301 and headers["Location"] == f"https://{SERVER_NAME}/api/health"
+
+
+def test_names_no_site_serves_are_refused_and_never_reach_an_app():
+    assert_unknown_names_refused(container_ip(FRONT), SERVER_NAME)
 
 
 def test_static_file_comes_from_nginx_with_cache_headers():

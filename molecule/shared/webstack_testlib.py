@@ -4,6 +4,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import time
@@ -52,16 +53,37 @@ def http_get(url, headers=None, timeout=5):
         return err.code, dict(err.headers), err.read().decode()
 
 
-def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeout=10):
+class _NamedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, with a server name of our choosing in the TLS handshake (SNI), as a browser
+    sends the name it resolved. Python sends no SNI at all when it connects to an IP address."""
+
+    def __init__(self, ip, port, sni, **kwargs):
+        super().__init__(ip, port, **kwargs)
+        self.sni = sni
+
+    def connect(self):
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.sni)
+
+
+def insecure_tls_context(alpn=None):
+    """A client context that checks no certificate (the stack's own is self-signed)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    return ctx
+
+
+def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeout=10, sni=None):
     """One request to ip on 443 (certificate not checked: it is self-signed) or 80, with Host: host.
 
-    Never follows redirects; returns (status, http.client.HTTPMessage, body bytes).
+    Over TLS the handshake names sni (default: host). Never follows redirects; returns
+    (status, http.client.HTTPMessage, body bytes).
     """
     if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(ip, 443, timeout=timeout, context=ctx)
+        conn = _NamedHTTPSConnection(ip, 443, sni or host, timeout=timeout, context=insecure_tls_context())
     else:
         conn = http.client.HTTPConnection(ip, 80, timeout=timeout)
     try:
@@ -70,6 +92,32 @@ def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeo
         return resp.status, resp.headers, resp.read()
     finally:
         conn.close()
+
+
+def assert_unknown_names_refused(ip, known_name):
+    """nginx at ip serves known_name and nothing else. A request for another name gets no HTTP answer (444)
+    on port 80, and its TLS handshake is refused. A forged Host on a connection made for the known name
+    gets 421 Misdirected Request. None of them reaches an app."""
+    unknown = "unknown.webstack.test"
+    attempts = {
+        "HTTP, unknown Host": dict(host=unknown, tls=False),
+        "HTTPS, unknown SNI and Host": dict(host=unknown, tls=True),
+        "HTTPS, known SNI, forged Host": dict(host=unknown, tls=True, sni=known_name),
+    }
+    answered = {}
+    for label, how in attempts.items():
+        try:
+            status, _, body = web_request(ip, "GET", "/api/whoami", timeout=5, **how)
+            answered[label] = (status, body[:200])
+        except (http.client.RemoteDisconnected, ssl.SSLError, ConnectionResetError):
+            answered[label] = "no answer"
+    assert answered["HTTP, unknown Host"] == "no answer", answered
+    assert answered["HTTPS, unknown SNI and Host"] == "no answer", answered
+    misdirected = answered["HTTPS, known SNI, forged Host"]
+    assert misdirected[0] == 421 and b"client_ip" not in misdirected[1], answered
+    # The same requests with the known name are answered, so the refusals above are about the name alone.
+    assert web_request(ip, "GET", "/api/health", known_name, tls=False)[0] == 301
+    assert web_request(ip, "GET", "/api/health", known_name)[0] == 200
 
 
 def http_json(url, headers=None, timeout=5):

@@ -33,22 +33,35 @@ def raw_request(data):
     return b"".join(chunks).decode("latin1")
 
 
-def test_listens_only_on_the_internal_port(host):
+def test_listens_on_its_port_and_leaves_the_operators_ports(host):
+    """prepare.yml installed Apache before the role did, so ports.conf and its Listen 80 are the operator's."""
     assert host.socket("tcp://0.0.0.0:8080").is_listening
-    assert not host.socket("tcp://0.0.0.0:80").is_listening
+    assert host.socket("tcp://0.0.0.0:80").is_listening and host.socket("tcp://0.0.0.0:8181").is_listening
+    assert "Listen 0.0.0.0:8080" in host.file("/etc/apache2/conf-available/webstack.conf").content_string
     assert host.service("apache2").is_enabled
 
 
-def test_exactly_the_needed_modules_under_mpm_event(host):
+def test_the_needed_modules_are_enabled_and_nobody_elses_are_touched(host):
     mods = set(host.run("apache2ctl -M").stdout.split())
-    assert "mpm_event_module" in mods
-    assert "mpm_prefork_module" not in mods and "php_module" not in mods
-    for needed in ("proxy_module", "proxy_http_module", "proxy_balancer_module", "proxy_fcgi_module",
-                   "remoteip_module", "headers_module", "auth_basic_module"):
+    for needed in ("mpm_event_module", "proxy_module", "proxy_http_module", "proxy_balancer_module",
+                   "proxy_fcgi_module", "remoteip_module", "headers_module", "auth_basic_module",
+                   "rewrite_module"):  # rewrite: apache_extra_modules
         assert needed in mods
-    for unneeded in ("autoindex_module", "status_module", "cgi_module", "negotiation_module"):
-        assert unneeded not in mods
-    assert host.file("/etc/apache2/sites-enabled").listdir() == ["webstack.conf"]
+    # expires is the other vhost's; autoindex and status came with the package: all stay as they were.
+    for left_alone in ("expires_module", "autoindex_module", "status_module"):
+        assert left_alone in mods
+    assert "mpm_prefork_module" not in mods and "php_module" not in mods
+    assert sorted(host.file("/etc/apache2/sites-enabled").listdir()) == [
+        "000-default.conf", "foreign.conf", "webstack.conf"]
+
+
+def test_the_other_vhosts_answer_exactly_as_before(host):
+    assert host.run("sha256sum -c /root/foreign.sha256").rc == 0
+    status, headers, body = http_get(f"http://{container_ip(FRONT)}:8181/")
+    assert status == 200 and body == "foreign vhost\n"
+    assert headers["Cache-Control"] == "max-age=3600"  # mod_expires, which the stack does not use
+    status, _, body = http_get(f"http://{container_ip(FRONT)}/")
+    assert status == 200 and "Apache2 Debian Default Page" in body
 
 
 def test_proxied_request_keeps_host_and_forwarded_headers():
@@ -132,6 +145,8 @@ def test_htpasswd_holds_hashes_not_passwords(host):
 def test_htaccess_is_honoured_where_allowed():
     status, headers, _ = http_get(url("/htaccess/"))
     assert status == 200 and headers.get("X-Webstack-Htaccess") == "applied"
+    status, _, body = http_get(url("/htaccess/pretty-url"))
+    assert status == 200 and body == "htaccess page\n"
 
 
 def test_no_directory_listing_no_version_no_trace(host):
@@ -197,6 +212,7 @@ def test_an_invalid_config_never_goes_live(host):
         ({"apache_backends": [{"name": "app", "servers": ["ftp://10.0.0.1"]}]}, "apache_backends"),
         ({"apache_trusted_proxies": ["everyone"]}, "apache_trusted_proxies"),
         ({"apache_allow_override": ["Everything"]}, "apache_allow_override"),
+        ({"apache_extra_modules": ["no_such_module"]}, "apache_extra_modules"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):

@@ -7,13 +7,13 @@ import json
 import os
 import re
 import socket
-import ssl
 import subprocess
 import time
 
 import pytest
 from webstack_testlib import (
-    container_ip, gixy_findings, input_checks_once, run_playbook, sslyze_compliance, web_request,
+    assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once, insecure_tls_context,
+    run_playbook, sslyze_compliance, web_request,
 )
 
 testinfra_hosts = ["ansible://nginx-edge"]
@@ -43,6 +43,23 @@ def test_plain_http_redirects_to_https_except_acme_challenges():
     assert status == 301 and headers["Location"] == f"https://{NAME}/api/whoami?x=1"
     status, _, body = request("GET", "/.well-known/acme-challenge/molecule-token", tls=False)
     assert status == 200 and body == b"token-for-molecule\n"
+
+
+def test_names_the_site_does_not_serve_are_refused():
+    assert_unknown_names_refused(container_ip(EDGE), NAME)
+
+
+def test_another_site_on_the_host_answers_exactly_as_before(host):
+    """prepare.yml enabled it the Debian way (no .conf suffix) before the role first ran."""
+    assert host.run("sha256sum -c /root/foreign.sha256").rc == 0
+    assert host.file("/etc/nginx/sites-enabled/foreign").linked_to == "/etc/nginx/sites-available/foreign"
+    marker = f"coexist-{time.monotonic_ns()}"
+    status, headers, body = web_request(container_ip(EDGE), "GET", f"/?{marker}", "foreign.webstack.test", tls=False)
+    assert status == 200 and body == b"foreign site\n" and headers["X-Foreign-Site"] == "yes"
+    # Its requests go to Debian's access log, not the role's.
+    time.sleep(1.5)  # the role's log is flushed every second
+    assert marker in host.file("/var/log/nginx/access.log").content_string
+    assert marker not in host.file("/var/log/nginx/webstack-access.log").content_string
 
 
 def test_static_file_comes_from_nginx_with_cache_headers_and_gzip():
@@ -116,11 +133,8 @@ def test_route_body_limit_answers_413():
 
 def test_websocket_upgrade_passes_on_its_route():
     ip = container_ip(EDGE)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    with socket.create_connection((ip, 443), timeout=10) as raw, ctx.wrap_socket(raw) as sock:
+    ctx = insecure_tls_context(alpn=["http/1.1"])
+    with socket.create_connection((ip, 443), timeout=10) as raw, ctx.wrap_socket(raw, server_hostname=NAME) as sock:
         sock.sendall(
             f"GET /api/ws HTTP/1.1\r\nHost: {NAME}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
@@ -210,6 +224,21 @@ def test_an_invalid_config_never_goes_live(host):
     assert request("GET", "/api/health")[0] == 200
 
 
+def test_another_default_server_is_named_before_anything_changes(host):
+    """Two default servers on one port would make nginx refuse the whole configuration."""
+    host.run("printf 'server {\\n    listen 8383 default_server;\\n    return 404;\\n}\\n' > /etc/nginx/conf.d/other.conf")
+    try:
+        before = main_pid(host)
+        rc, out, recap = run_playbook(NGINX_PLAYBOOK, limit=EDGE)
+        assert rc != 0 and "nginx_default_server" in out and "conf.d/other.conf" in out, out[-2000:]
+        assert recap[EDGE]["changed"] == 0 and main_pid(host) == before
+        rc, out, recap = run_playbook(NGINX_PLAYBOOK, {"nginx_default_server": "none"}, limit=EDGE,
+                                      options=["--check"])
+        assert rc == 0, out[-2000:]
+    finally:
+        host.run("rm -f /etc/nginx/conf.d/other.conf")
+
+
 @input_checks_once()
 @pytest.mark.parametrize(
     "bad_vars, named",
@@ -221,6 +250,7 @@ def test_an_invalid_config_never_goes_live(host):
         ({"nginx_routes": [{"path": "/x/", "upstream": "app", "rate_limit": "fast"}]}, "nginx_routes"),
         ({"nginx_upstreams": [{"name": "app", "servers": ["http://10.0.0.1:8000"]}]}, "nginx_upstreams"),
         ({"nginx_server_names": ["bad name!"]}, "nginx_server_names"),
+        ({"nginx_default_server": "everyone"}, "nginx_default_server"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):

@@ -163,7 +163,7 @@ def test_code_change_replaces_the_workers_and_nothing_else_does(host, tmp_path_f
             CONVERGE, {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}, limit=name
         )
         assert rc == 0, out[-3000:]
-        assert "Reload the uvicorn app" in out
+        assert "Reload the uvicorn app (webstack.tiers)" in out
         body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.1-molecule" and b, timeout=15)
         assert body, "the new code is not served"
         assert main_pid(host) == before
