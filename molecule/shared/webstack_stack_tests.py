@@ -22,9 +22,9 @@ TOPOLOGY = INVENTORY["hostvars"][FRONT].get("webstack_topology", "chained")
 SERVER_NAME = INVENTORY["hostvars"][FRONT].get("nginx_server_names", [FRONT])[0]
 
 
-def front_door(method, path, headers=None, tls=True):
+def front_door(method, path, headers=None, tls=True, body=None):
     """One request to the first nginx host, as a client outside the containers; never follows redirects."""
-    return web_request(container_ip(FRONT), method, path, SERVER_NAME, headers, tls=tls)
+    return web_request(container_ip(FRONT), method, path, SERVER_NAME, headers, body=body, tls=tls)
 
 
 def front_json(path, headers=None):
@@ -105,6 +105,18 @@ def test_the_hops_crossed_match_the_topology():
         assert "x-forwarded-server" in headers, headers
     else:
         assert "x-forwarded-server" not in headers, headers
+
+
+def test_route_options_from_the_inventory_apply_to_the_derived_route():
+    given = INVENTORY["hostvars"][FRONT].get("nginx_routes")
+    if not given:
+        pytest.skip("the inventory sets no route options")
+    # The scenario limits /api/ to 1 KiB bodies; the route still goes to the app.
+    assert given == [{"path": "/api/", "client_max_body_size": "1k"}]
+    status, _, _ = front_door("GET", "/api/whoami", {"Content-Type": "text/plain"}, body=b"x" * 2048)
+    assert status == 413
+    status, _, body = front_door("GET", "/api/whoami", {"Content-Type": "text/plain"}, body=b"x" * 512)
+    assert status == 200 and json.loads(body)["served_by"] in GROUPS["uvicorn"]
 
 
 def test_php_answers_through_apache_in_split():

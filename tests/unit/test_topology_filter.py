@@ -4,10 +4,25 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "filter"))
-from topology import webstack_hops  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "plugins" / "filter"))
+from topology import webstack_hops as hops_with_defaults  # noqa: E402
+
+# What plan.yml passes: the roles' own defaults files, merged.
+ROLE_DEFAULTS = {
+    **yaml.safe_load((ROOT / "roles/uvicorn/defaults/main.yml").read_text()),
+    **yaml.safe_load((ROOT / "roles/apache/defaults/main.yml").read_text()),
+}
+
+
+def webstack_hops(hostvars, groups, topology, defaults=None):
+    """As plan.yml calls it: every host carries the topology (in group_vars all), unless a test says otherwise."""
+    for values in hostvars.values():
+        values.setdefault("webstack_topology", topology)
+    return hops_with_defaults(hostvars, groups, topology, defaults or ROLE_DEFAULTS)
 
 ADDRESSES = {"edge": "10.0.0.10", "mid": "10.0.0.20", "app1": "10.0.0.31", "app2": "10.0.0.32", "aio": "10.0.0.5"}
 
@@ -99,3 +114,54 @@ def test_a_host_without_an_address_is_named():
     hv["app2"] = {}
     with pytest.raises(AnsibleFilterError, match="no address for host app2"):
         webstack_hops(hv, {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app2"]}, "chained")
+
+
+def test_ports_and_socket_paths_come_from_the_role_defaults_given():
+    defaults = dict(ROLE_DEFAULTS, uvicorn_port=8123, apache_listen_port=8181, uvicorn_socket_path="/run/x/y.sock")
+    plan = webstack_hops(hostvars(), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained", defaults)
+    assert plan["mid"]["apache"]["apache_backends"][0]["servers"] == ["http://10.0.0.31:8123"]
+    assert plan["edge"]["nginx"]["nginx_upstreams"][0]["servers"] == ["10.0.0.20:8181"]
+    aio = webstack_hops(hostvars(), {"nginx": ["aio"], "apache": ["aio"], "uvicorn": ["aio"]}, "chained", defaults)
+    assert aio["aio"]["apache"]["apache_backends"][0]["servers"] == ["unix:/run/x/y.sock"]
+
+
+@pytest.mark.parametrize("name, value", [
+    ("uvicorn_bind", "tcp"), ("apache_backends", []), ("nginx_upstreams", []), ("apache_listen_address", "0.0.0.0"),
+])
+def test_an_inventory_value_for_a_derived_variable_is_refused_naming_it(name, value):
+    with pytest.raises(AnsibleFilterError, match=f"{name} set for host mid: the site playbook derives it"):
+        webstack_hops(hostvars(mid={name: value}), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]},
+                      "chained")
+
+
+def test_php_is_the_sites_choice_with_a_topology_default():
+    groups = {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}
+    assert webstack_hops(hostvars(), groups, "chained")["mid"]["apache"]["apache_php_enabled"] is False
+    assert webstack_hops(hostvars(mid={"apache_php_enabled": True}), groups, "chained")["mid"]["apache"][
+        "apache_php_enabled"] is True
+    assert webstack_hops(hostvars(mid={"apache_php_enabled": False}), groups, "split")["mid"]["apache"][
+        "apache_php_enabled"] is False
+
+
+def test_inventory_routes_merge_with_the_derived_ones():
+    given = [{"path": "/api/", "rate_limit": "20r/s", "rate_limit_burst": 40},
+             {"path": "/api/login", "upstream": "app", "rate_limit": "5r/s"}]
+    plan = webstack_hops(hostvars(edge={"nginx_routes": given}),
+                         {"nginx": ["edge"], "apache": ["edge"], "uvicorn": ["app1"]}, "split")
+    routes = plan["edge"]["nginx"]["nginx_routes"]
+    assert routes[0] == {"path": "/api/login", "upstream": "app", "rate_limit": "5r/s"}
+    assert {"path": "/api/", "upstream": "app", "rate_limit": "20r/s", "rate_limit_burst": 40} in routes
+    assert [r["path"] for r in routes] == ["/api/login", "/api/ws", "/api/", "\\.php$", "/"]
+
+
+def test_a_malformed_webstack_address_is_named():
+    with pytest.raises(AnsibleFilterError, match="webstack_address 'web-1' of host app1 is not an IP address"):
+        webstack_hops(hostvars(app1={"webstack_address": "web-1"}),
+                      {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
+
+
+def test_hosts_that_disagree_on_the_topology_are_named():
+    with pytest.raises(AnsibleFilterError, match="webstack_topology must be the same .* not on app1"):
+        webstack_hops(hostvars(app1={"webstack_topology": "split"}, edge={"webstack_topology": "chained"},
+                               mid={"webstack_topology": "chained"}),
+                      {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")

@@ -266,6 +266,11 @@ def test_an_invalid_config_fails_with_the_validator_message_and_the_old_one_serv
     ({"nginx_https_port": 70000}, "nginx_https_port"),
     ({"nginx_tls_certificate_source": "acme"}, "nginx_tls_certificate_source"),
     ({"apache_routes": [{"path": "api", "backend": "app"}]}, "apache_routes"),
+    # A variable the topology decides: the playbook would override it, so it refuses it instead.
+    ({"uvicorn_bind": "tcp"}, "uvicorn_bind"),
+    # Valid changes for the first tiers, a bad value for the last: nothing may change before it is found.
+    ({"uvicorn_workers": 3, "apache_proxy_timeout": 58, "nginx_https_port": 70000}, "nginx_https_port"),
+    ({"uvicorn_workers": 3, "nginx_routes": [{"path": "/x/", "upstream": "nowhere"}]}, "nginx_routes"),
 ])
 def test_bad_input_stops_the_site_playbook_and_changes_nothing(bad_vars, named):
     rc, out, recap = run_playbook(SITE, bad_vars)
