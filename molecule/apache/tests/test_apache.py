@@ -52,7 +52,7 @@ def test_the_needed_modules_are_enabled_and_nobody_elses_are_touched(host):
         assert left_alone in mods
     assert "mpm_prefork_module" not in mods and "php_module" not in mods
     assert sorted(host.file("/etc/apache2/sites-enabled").listdir()) == [
-        "000-default.conf", "foreign.conf", "webstack.conf"]
+        "000-default.conf", "foreign.conf", "webstack-front.conf", "webstack-legacy.conf"]
 
 
 def test_the_other_vhosts_answer_exactly_as_before(host):
@@ -136,8 +136,45 @@ def test_basic_auth_refuses_without_and_accepts_with_credentials():
         assert status == 200 and body == "private page\n", user
 
 
+def test_each_site_answers_its_names_from_its_own_root_and_users():
+    status, _, body = http_get(url("/"), headers={"Host": "legacy.test"})
+    assert status == 200 and "webstack.tiers" in body and '"tier":"php"' not in body  # legacy: no PHP
+    assert http_get(url("/api/health"), headers={"Host": "legacy.test"})[0] == 404  # legacy: no routes
+    assert http_json(url("/api/health"), headers={"Host": "www.apache-front.test"})["status"] == "ok"
+    for user, password, host, expected in (("carol", "carol-only", "legacy.test", 200),
+                                           ("alice", "correct horse battery", "legacy.test", 401),
+                                           ("carol", "carol-only", "apache-front.test", 401)):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        status = http_get(url("/private/"), headers={"Host": host, "Authorization": f"Basic {token}"})[0]
+        assert status == expected, (user, host, status)
+
+
+def test_a_site_is_added_and_removed_while_the_others_keep_serving(host):
+    sites = host.ansible.get_variables()["apache_sites"]
+    blog = {"name": "blog", "server_names": ["blog.test"], "routes": [{"path": "/api/", "backend": "local"}]}
+    files = ["/etc/apache2/sites-available/webstack-blog.conf", "/etc/apache2/sites-enabled/webstack-blog.conf"]
+    before = main_pid(host)
+    try:
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [blog]}, limit=FRONT)
+        assert rc == 0, out[-3000:]
+        assert all(host.file(f).exists for f in files)
+        assert host.file("/var/www/webstack-blog/index.html").exists
+        assert http_json(url("/api/whoami"), headers={"Host": "blog.test"})["served_by"] == "apache-front"
+
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [dict(blog, state="absent")]},
+                                  limit=FRONT)
+        assert rc == 0, out[-3000:]
+        assert not any(host.file(f).exists for f in files)
+        assert "blog.test" not in host.run("apache2ctl -S").stdout
+        assert http_get(url("/"), headers={"Host": "legacy.test"})[0] == 200
+        assert http_json(url("/api/health"))["status"] == "ok"
+        assert main_pid(host) == before  # reloads only
+    finally:
+        run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [dict(blog, state="absent")]}, limit=FRONT)
+
+
 def test_htpasswd_holds_hashes_not_passwords(host):
-    f = host.file("/etc/apache2/webstack.htpasswd")
+    f = host.file("/etc/apache2/webstack-front.htpasswd")
     assert f.mode == 0o640 and f.group == "www-data"
     assert "b0b-secret" not in f.content_string and "bob:$6$" in f.content_string
 
@@ -181,7 +218,7 @@ def test_a_config_change_reloads_without_dropping_the_server(host):
     try:
         rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_proxy_timeout": 59}, limit=FRONT)
         assert rc == 0, out[-3000:]
-        assert "timeout=59" in host.file("/etc/apache2/sites-available/webstack.conf").content_string
+        assert "timeout=59" in host.file("/etc/apache2/sites-available/webstack-front.conf").content_string
         assert main_pid(host) == before  # graceful reload: same parent process
         assert http_json(url("/api/health"))["status"] == "ok"
     finally:
@@ -191,11 +228,11 @@ def test_a_config_change_reloads_without_dropping_the_server(host):
 
 def test_an_invalid_config_never_goes_live(host):
     """A value that passes the argument spec but Apache rejects: the validator stops it."""
-    before = host.file("/etc/apache2/sites-available/webstack.conf").content_string
+    before = host.file("/etc/apache2/sites-available/webstack-front.conf").content_string
     rc, out, recap = run_playbook(APACHE_PLAYBOOK, {"apache_request_read_timeout": "header=40-20"}, limit=FRONT)
     assert rc != 0 and recap[FRONT]["failed"] == 1
     assert "RequestReadTimeout" in out, out[-3000:]
-    assert host.file("/etc/apache2/sites-available/webstack.conf").content_string == before
+    assert host.file("/etc/apache2/sites-available/webstack-front.conf").content_string == before
     assert "header=40-20" not in host.file("/etc/apache2/conf-available/webstack.conf").content_string
     assert http_json(url("/api/health"))["status"] == "ok"
 
@@ -213,6 +250,14 @@ def test_an_invalid_config_never_goes_live(host):
         ({"apache_trusted_proxies": ["everyone"]}, "apache_trusted_proxies"),
         ({"apache_allow_override": ["Everything"]}, "apache_allow_override"),
         ({"apache_extra_modules": ["no_such_module"]}, "apache_extra_modules"),
+        ({"apache_sites": [{"name": "a", "server_names": ["a.test"]}, {"name": "a", "server_names": ["b.test"]}]},
+         "apache_sites names must be unique"),
+        ({"apache_sites": [{"name": "a", "server_names": ["x.test"]}, {"name": "b", "server_names": ["x.test"]}]},
+         "apache_sites: a server name may belong to one site only"),
+        ({"apache_sites": [{"name": "Legacy Site"}]}, "apache_sites names ['Legacy Site']"),
+        ({"apache_sites": [{"name": "a", "documentroot": "/srv/a"}]}, "documentroot"),
+        ({"apache_sites": [{"name": "a", "routes": [{"path": "/", "backend": "nowhere"}]}]},
+         "apache_sites a: routes entry"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):

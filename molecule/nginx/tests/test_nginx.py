@@ -7,6 +7,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import time
 
@@ -21,6 +22,7 @@ JOURNAL_UNITS = ["nginx.service", "webstack-app.service"]
 NGINX_PLAYBOOK = os.path.join(os.path.dirname(__file__), "..", "nginx.yml")
 EDGE = "nginx-edge"
 NAME = "edge.webstack.test"
+SHOP = "shop.webstack.test"
 SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 
 
@@ -47,6 +49,65 @@ def test_plain_http_redirects_to_https_except_acme_challenges():
 
 def test_names_the_site_does_not_serve_are_refused():
     assert_unknown_names_refused(container_ip(EDGE), NAME)
+
+
+def served_certificate_names(server_name):
+    """The DNS names of the certificate the edge presents for server_name (SNI)."""
+    from cryptography import x509
+
+    ctx = insecure_tls_context()
+    with socket.create_connection((container_ip(EDGE), 443), timeout=10) as raw, \
+            ctx.wrap_socket(raw, server_hostname=server_name) as sock:
+        der = sock.getpeercert(binary_form=True)
+    cert = x509.load_der_x509_certificate(der)
+    return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+
+
+def test_each_site_answers_its_names_with_its_own_certificate():
+    assert served_certificate_names(NAME) == [NAME, "www.edge.webstack.test"]
+    assert served_certificate_names(SHOP) == [SHOP]
+
+
+def test_each_site_sends_its_requests_to_its_own_upstreams_and_static_files(host):
+    shop = [json.loads(web_request(container_ip(EDGE), "GET", "/api/whoami", SHOP)[2]) for _ in range(6)]
+    assert {seen["served_by"] for seen in shop} == {"nginx-edge"}  # shop routes to the local app only
+    assert {seen["host"] for seen in shop} == {SHOP}
+    edge = {get_json("/api/whoami")["served_by"] for _ in range(6)}
+    assert edge == {"nginx-edge", "nginx-app"}
+    assert host.file("/var/www/webstack-static-shop/probe.txt").exists
+    status, _, _ = web_request(container_ip(EDGE), "GET", "/static/app.0123abcd.css", SHOP)
+    assert status == 404  # edge's file, not in shop's directory
+    assert request("GET", "/static/app.0123abcd.css")[0] == 200
+
+
+def test_a_site_is_added_and_removed_while_the_others_keep_serving(host):
+    sites = host.ansible.get_variables()["nginx_sites"]
+    blog = {"name": "blog", "server_names": ["blog.webstack.test"], "routes": [{"path": "/", "upstream": "local"}]}
+    files = ["/etc/nginx/sites-available/webstack-blog.conf", "/etc/nginx/sites-enabled/webstack-blog.conf",
+             "/etc/nginx/tls/webstack-blog.crt", "/etc/nginx/tls/webstack-blog.key"]
+    before = main_pid(host)
+    try:
+        rc, out, _ = run_playbook(NGINX_PLAYBOOK, {"nginx_sites": sites + [blog]}, limit=EDGE)
+        assert rc == 0, out[-3000:]
+        assert all(host.file(f).exists for f in files)
+        status, _, body = web_request(container_ip(EDGE), "GET", "/api/whoami", "blog.webstack.test")
+        assert status == 200 and json.loads(body)["host"] == "blog.webstack.test"
+        assert served_certificate_names("blog.webstack.test") == ["blog.webstack.test"]
+
+        rc, out, _ = run_playbook(NGINX_PLAYBOOK, {"nginx_sites": sites + [dict(blog, state="absent")]}, limit=EDGE)
+        assert rc == 0, out[-3000:]
+        assert not any(host.file(f).exists for f in files), [f for f in files if host.file(f).exists]
+        assert_unknown_names_refused(container_ip(EDGE), NAME)
+        try:
+            web_request(container_ip(EDGE), "GET", "/", "blog.webstack.test")
+            raise AssertionError("blog.webstack.test still answers")
+        except ssl.SSLError:
+            pass
+        assert request("GET", "/api/health")[0] == 200
+        assert web_request(container_ip(EDGE), "GET", "/api/health", SHOP)[0] == 200
+        assert main_pid(host) == before  # every change was a reload
+    finally:
+        run_playbook(NGINX_PLAYBOOK, {"nginx_sites": sites + [dict(blog, state="absent")]}, limit=EDGE)
 
 
 def test_another_site_on_the_host_answers_exactly_as_before(host):
@@ -178,7 +239,7 @@ def test_json_access_log_has_request_id_upstream_and_timings(host):
 
 
 def test_tls_is_mozilla_intermediate_compliant(host, tmp_path):
-    cert = host.file("/etc/nginx/tls/webstack.crt").content_string
+    cert = host.file("/etc/nginx/tls/webstack-edge.crt").content_string
     out = sslyze_compliance(NAME, container_ip(EDGE), cert, tmp_path)
     print(out[-3000:])
     assert "OK - Compliant" in out, out[-3000:]
@@ -246,11 +307,21 @@ def test_another_default_server_is_named_before_anything_changes(host):
         ({"nginx_https_port": 70000}, "nginx_https_port"),
         ({"nginx_tls_certificate_source": "letsencrypt"}, "nginx_tls_certificate_source"),
         ({"nginx_client_max_body_size": "ten megabytes"}, "nginx_client_max_body_size"),
-        ({"nginx_routes": [{"path": "/x/", "upstream": "nowhere"}]}, "nginx_routes"),
-        ({"nginx_routes": [{"path": "/x/", "upstream": "app", "rate_limit": "fast"}]}, "nginx_routes"),
+        # The scenario's sites set their own routes and names: a site that inherits the role-wide value.
+        ({"nginx_routes": [{"path": "/x/", "upstream": "nowhere"}], "nginx_sites": [{"name": "a"}]}, "nginx_routes"),
+        ({"nginx_routes": [{"path": "/x/", "upstream": "app", "rate_limit": "fast"}], "nginx_sites": [{"name": "a"}]},
+         "nginx_routes"),
         ({"nginx_upstreams": [{"name": "app", "servers": ["http://10.0.0.1:8000"]}]}, "nginx_upstreams"),
-        ({"nginx_server_names": ["bad name!"]}, "nginx_server_names"),
+        ({"nginx_server_names": ["bad name!"], "nginx_sites": [{"name": "a"}]}, "nginx_server_names"),
         ({"nginx_default_server": "everyone"}, "nginx_default_server"),
+        ({"nginx_sites": [{"name": "a", "server_names": ["a.test"]}, {"name": "a", "server_names": ["b.test"]}]},
+         "nginx_sites names must be unique"),
+        ({"nginx_sites": [{"name": "a", "server_names": ["x.test"]}, {"name": "b", "server_names": ["x.test"]}]},
+         "nginx_sites: a server name may belong to one site only"),
+        ({"nginx_sites": [{"name": "Shop!", "server_names": ["x.test"]}]}, "nginx_sites names ['Shop!']"),
+        ({"nginx_sites": [{"name": "a", "server_name": ["x.test"]}]}, "server_name"),
+        ({"nginx_sites": [{"name": "a", "server_names": ["a.test"], "routes": [{"path": "/", "upstream": "x"}]}]},
+         "nginx_sites a: routes entry"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):

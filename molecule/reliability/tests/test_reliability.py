@@ -54,7 +54,7 @@ def raw_tls(data, read_for=3.0):
 # 1. TLS and headers ----------------------------------------------------------------------------------
 
 def test_tls_is_mozilla_intermediate_compliant(tmp_path):
-    out = sslyze_compliance(SERVER_NAME, container_ip(FRONT), sh("cat /etc/nginx/tls/webstack.crt"), tmp_path)
+    out = sslyze_compliance(SERVER_NAME, container_ip(FRONT), sh("cat /etc/nginx/tls/webstack-default.crt"), tmp_path)
     figure("sslyze mozilla intermediate", "OK - Compliant" if "OK - Compliant" in out else "NOT compliant")
     assert "OK - Compliant" in out, out[-3000:]
 
@@ -95,11 +95,11 @@ def test_app_sandbox_exposure_is_at_most_2():
 # 10. timeout ordering --------------------------------------------------------------------------------
 
 def test_each_proxy_lets_idle_backend_connections_go_before_the_backend_does():
-    nginx = sh("cat /etc/nginx/sites-available/webstack.conf")
+    nginx = sh("cat /etc/nginx/sites-available/webstack-default.conf")
     upstream_idle = [int(v) for v in re.findall(r"^\s*keepalive_timeout (\d+)s;", nginx, re.M)]
     apache_keepalive = int(re.search(r"^KeepAliveTimeout (\d+)", sh("cat /etc/apache2/conf-available/webstack.conf"),
                                      re.M).group(1))
-    apache_ttl = [int(v) for v in re.findall(r"ttl=(\d+)", sh("cat /etc/apache2/sites-available/webstack.conf"))]
+    apache_ttl = [int(v) for v in re.findall(r"ttl=(\d+)", sh("cat /etc/apache2/sites-available/webstack-default.conf"))]
     uvicorn_keepalive = int(re.search(r"--timeout-keep-alive (\d+)", sh(f"cat /etc/systemd/system/{APP}.service"))
                             .group(1))
     figure("idle timeouts (s)", f"nginx->apache {upstream_idle} < apache {apache_keepalive}; "

@@ -1,0 +1,54 @@
+"""The site_list filter: every site gets every key, scalars describe the one default site."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "filter"))
+from sites import mask_secrets, site_list, site_var  # noqa: E402
+
+DEFAULTS = {"state": "present", "server_names": ["www.example.com"], "static_dir": "/var/www/webstack-static"}
+
+
+def test_no_sites_means_one_default_site_from_the_role_wide_values():
+    assert site_list([], DEFAULTS, ["static_dir"]) == [
+        {"name": "default", **DEFAULTS, "inherited": ["server_names", "state", "static_dir"]}]
+
+
+def test_a_site_keeps_what_it_sets_and_takes_the_rest():
+    sites = site_list([{"name": "shop", "server_names": ["shop.example.com"], "state": "absent"}], DEFAULTS)
+    assert sites == [{"name": "shop", "server_names": ["shop.example.com"], "state": "absent",
+                      "static_dir": "/var/www/webstack-static", "inherited": ["static_dir"]}]
+
+
+def test_per_site_paths_differ_unless_set():
+    sites = site_list([{"name": "default"}, {"name": "shop"}, {"name": "blog", "static_dir": "/srv/blog/"}],
+                      DEFAULTS, ["static_dir"])
+    assert [s["static_dir"] for s in sites] == ["/var/www/webstack-static", "/var/www/webstack-static-shop",
+                                                "/srv/blog/"]
+
+
+def test_the_input_is_not_modified():
+    items = [{"name": "shop"}]
+    site_list(items, DEFAULTS, ["static_dir"])
+    assert items == [{"name": "shop"}]
+
+
+def test_a_setting_is_named_by_where_it_came_from():
+    default, shop = site_list([{"name": "default"}, {"name": "shop", "server_names": ["shop.example.com"]}],
+                              DEFAULTS)
+    assert site_var(default, "server_names", "nginx") == "nginx_server_names"
+    assert site_var(shop, "server_names", "nginx") == "nginx_sites shop: server_names"
+    assert site_var(shop, "static_dir", "nginx") == "nginx_static_dir"
+    only = site_list([], DEFAULTS)[0]
+    assert site_var(only, "server_names", "apache", "apache_server_name") == "apache_server_name"
+
+
+def test_secrets_are_masked_for_loops_that_print_their_items():
+    sites = [{"name": "shop", "tls_key_content": "-----BEGIN PRIVATE KEY-----",
+              "basic_auth_users": [{"name": "ops", "password": "hunter2"}, {"name": "dev", "password": ""}]},
+             {"name": "blog", "tls_key_content": ""}]
+    masked = mask_secrets(sites, ["tls_key_content", "basic_auth_users.password"])
+    assert "hunter2" not in str(masked) and "PRIVATE" not in str(masked)
+    assert masked[0]["basic_auth_users"] == [{"name": "ops", "password": "<secret>"}, {"name": "dev", "password": ""}]
+    assert masked[1] == {"name": "blog", "tls_key_content": ""}
+    assert sites[0]["basic_auth_users"][0]["password"] == "hunter2"  # the input is left as it was
