@@ -131,7 +131,8 @@ def test_back_within_5_seconds_after_kill_9(host):
         before = main_pid(host)
         host.run(f"kill -9 {before}")
         started = time.monotonic()
-        body, waited = wait_for(lambda: (b := health(host)) and main_pid(host) != before and b, timeout=10)
+        # PID 0 is a unit between two processes; a killed main process's workers may still answer for a moment.
+        body, waited = wait_for(lambda: (b := health(host)) and main_pid(host) not in (0, before) and b, timeout=10)
         assert body and body["status"] == "ok", f"not back after {waited:.1f} s"
         assert time.monotonic() - started < 5, f"back only after {time.monotonic() - started:.1f} s"
     journal = host.run(f"journalctl -u {SERVICE} --no-pager -n 200").stdout
