@@ -37,9 +37,11 @@ SECRET = "<secret>"
 
 def mask_secrets(sites, keys):
     """Copies of the sites with each secret replaced by a marker ("" stays ""), for loops that do not need
-    the secrets: a failed task prints its loop item. A key is a site key (tls_key_content), or
-    <list key>.<key> for a key in each dict of a list (basic_auth_users.password)."""
+    the secrets: a failed task prints its loop item. A key is a site key (tls_key_content; of a dict, only
+    the values are masked), or <list key>.<key> for a key in each dict of a list (basic_auth_users.password)."""
     def masked(value):
+        if isinstance(value, dict):  # environment-style: the names stay, the values go
+            return {name: masked(item) for name, item in value.items()}
         return "" if value in (None, "") else SECRET
 
     result = []

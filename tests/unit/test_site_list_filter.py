@@ -52,3 +52,9 @@ def test_secrets_are_masked_for_loops_that_print_their_items():
     assert masked[0]["basic_auth_users"] == [{"name": "ops", "password": "<secret>"}, {"name": "dev", "password": ""}]
     assert masked[1] == {"name": "blog", "tls_key_content": ""}
     assert sites[0]["basic_auth_users"][0]["password"] == "hunter2"  # the input is left as it was
+
+
+def test_a_secret_dict_keeps_its_names():
+    masked = mask_secrets([{"name": "api", "secret_environment": {"DB_PASSWORD": "s3cret", "EMPTY": ""}}],
+                          ["secret_environment"])
+    assert masked[0]["secret_environment"] == {"DB_PASSWORD": "<secret>", "EMPTY": ""}

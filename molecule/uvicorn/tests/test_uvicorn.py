@@ -164,7 +164,7 @@ def test_code_change_replaces_the_workers_and_nothing_else_does(host, tmp_path_f
             CONVERGE, {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}, limit=name
         )
         assert rc == 0, out[-3000:]
-        assert "Reload the uvicorn app (webstack.tiers)" in out
+        assert re.search(r"TASK \[webstack\.tiers\.uvicorn : Give the app its new code\].*\n.*changed", out), out[-3000:]
         body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.1-molecule" and b, timeout=15)
         assert body, "the new code is not served"
         assert main_pid(host) == before
@@ -174,6 +174,51 @@ def test_code_change_replaces_the_workers_and_nothing_else_does(host, tmp_path_f
         assert rc == 0, out[-3000:]
     body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.0" and b, timeout=15)
     assert body, "the original code is not back"
+
+
+def sample_app(tmp_path_factory, version):
+    """The bundled sample app in a directory of its own, reporting another version."""
+    app = tmp_path_factory.mktemp("app")
+    shutil.copytree(Path(PROJECT_DIR, "roles/uvicorn/files/sample_app/webstack_sample"), app / "webstack_sample",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = app / "webstack_sample" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "1.0.0"', f'__version__ = "{version}"'))
+    return app
+
+
+def test_a_second_app_comes_and_goes_without_touching_the_first(host, tmp_path_factory):
+    """uvicorn_apps: its own units, user, directory and port; the first app keeps every process."""
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    extra = {"name": "extra", "port": 8001, "workers": 1, "app_source": "directory",
+             "app_directory": str(sample_app(tmp_path_factory, "2.0.0-extra"))}
+    gone = ["/etc/systemd/system/webstack-app-extra.service", "/etc/systemd/system/webstack-app-extra.socket",
+            "/etc/webstack-app-extra", "/opt/webstack-app-extra"]
+    before, workers_before = main_pid(host), worker_pids(host)
+    try:
+        rc, out, _ = run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, extra]}, limit=name)
+        assert rc == 0, out[-3000:]
+        body = http_json(f"http://{container_ip(name)}:8001/api/health")
+        assert body["version"] == "2.0.0-extra"
+        assert host.service("webstack-app-extra.socket").is_enabled
+        extra_pid = host.run("systemctl show -p MainPID --value webstack-app-extra.service").stdout.strip()
+        assert host.run(f"ps -o user= -p {extra_pid}").stdout.strip() == "webstack-app-extra"
+        assert health(host)["version"] == "1.0.0"
+        assert main_pid(host) == before and worker_pids(host) == workers_before
+
+        rc, out, recap = run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, extra]}, limit=name)
+        assert rc == 0 and recap[name]["changed"] == 0, out[-3000:]
+
+        rc, out, _ = run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, dict(extra, state="absent")]},
+                                  limit=name)
+        assert rc == 0, out[-3000:]
+        assert not any(host.file(f).exists for f in gone), [f for f in gone if host.file(f).exists]
+        assert not host.user("webstack-app-extra").exists
+        assert not host.socket("tcp://0.0.0.0:8001").is_listening
+        assert main_pid(host) == before and worker_pids(host) == workers_before
+    finally:
+        run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, dict(extra, state="absent")]}, limit=name)
 
 
 def test_check_diff_on_the_converged_host_changes_nothing(host):
@@ -195,6 +240,11 @@ def test_check_diff_on_the_converged_host_changes_nothing(host):
         ({"uvicorn_forwarded_allow_ips": ["*"]}, "uvicorn_forwarded_allow_ips"),
         ({"uvicorn_app": "not-a-module-path"}, "uvicorn_app"),
         ({"uvicorn_bind": "unix", "uvicorn_socket_path": "/tmp/app.sock"}, "uvicorn_socket_path"),
+        ({"uvicorn_apps": [{"name": "a", "port": 8001}, {"name": "a", "port": 8002}]}, "uvicorn_apps names must be unique"),
+        ({"uvicorn_apps": [{"name": "default"}, {"name": "b", "port": 8000}]}, "uvicorn_apps: two apps ask for one port"),
+        ({"uvicorn_apps": [{"name": "App_1", "port": 8001}]}, "uvicorn_apps names ['App_1']"),
+        ({"uvicorn_apps": [{"name": "a", "prot": 8001}]}, "prot"),
+        ({"uvicorn_apps": [{"name": "b"}]}, "uvicorn_apps b: port must be set for an app on TCP"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
