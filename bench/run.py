@@ -30,6 +30,9 @@ STACKS = {
               "about": "split on one host: nginx -> Uvicorn on a UNIX socket for /api/, Apache for PHP"},
     "chained-3": {"hosts": ["bench-edge", "bench-mid", "bench-app"], "front": "bench-edge",
                   "about": "chained on three hosts, every hop over TCP"},
+    # What more sites cost a run: chained on one host, as `chained`, serving three sites (provisioning only).
+    "sites-3": {"hosts": ["bench-sites"], "front": "bench-sites",
+                "about": "chained on one host serving three sites (webstack_sites), timed but not loaded"},
     # Variants of the stacks above, to show what one setting is worth; provisioned once, not timed.
     "plain": {"hosts": ["bench-plain"], "front": "bench-plain", "variant": True,
               "about": "chained on one host with plain settings: no upstream keep-alive, Apache's stock keep-alive"},

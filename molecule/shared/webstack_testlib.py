@@ -94,6 +94,17 @@ def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeo
         conn.close()
 
 
+def peer_certificate_names(ip, sni):
+    """The DNS names (subject alternative names) of the certificate nginx at ip shows for the server name sni."""
+    from cryptography import x509
+
+    with socket.create_connection((ip, 443), timeout=10) as raw:
+        with insecure_tls_context().wrap_socket(raw, server_hostname=sni) as tls:
+            der = tls.getpeercert(binary_form=True)
+    names = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    return names.value.get_values_for_type(x509.DNSName)
+
+
 def assert_unknown_names_refused(ip, known_name):
     """nginx at ip serves known_name and nothing else. A request for another name gets no HTTP answer (444)
     on port 80, and its TLS handshake is refused. A forged Host on a connection made for the known name

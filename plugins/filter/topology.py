@@ -1,30 +1,42 @@
-"""Turn the inventory and a topology into each host's role variables: who proxies to whom, and over what.
+"""Turn the inventory's sites and topology into each host's role variables: who proxies to whom, and over what.
 
-    {{ hostvars | webstack.tiers.webstack_hops(groups, webstack_topology, role_defaults) }}
+    {{ hostvars | webstack.tiers.webstack_hops(groups, webstack_topology, role_defaults, site_keys) }}
 
 returns {host: {"uvicorn": {...}, "apache": {...}, "nginx": {...}}}, with a key for each tier the host
-is in, holding the role variables the site playbook sets for that tier's role. role_defaults are the
-roles' own defaults (their defaults/main.yml files, merged): ports and paths come from there, never from
-a copy here.
+is in, holding the role variables the site playbook sets for that tier's role: `uvicorn_apps`,
+`apache_sites` (with Apache's listen address and trusted proxies) and `nginx_sites`, one item per site.
+role_defaults are the roles' own defaults (their defaults/main.yml files, merged): ports and paths come
+from there, never from a copy here. site_keys are the keys each role accepts in an item of those lists
+(from the roles' argument specs): a site's `nginx`, `apache` and `app` settings may use them, except the
+ones derived here.
 
-This is the one place that checks the cross-tier contract: the topology, the groups, the addresses, and
-that the inventory leaves the derived variables alone. Every error names the variable and the host.
+This is the one place that checks the cross-tier contract: the topology, the groups, the addresses, the
+sites, and that the inventory leaves the derived variables alone. Every error names the variable, and the
+host or the site.
 
-Rules (README, "The topology contract"):
+Rules (README, "The topology contract" and "Several sites"):
+- Sites come from `webstack_sites`; without it the role variables describe one site called `default`.
+  Every site is served by every host of its tier, with its own topology (default `webstack_topology`).
 - chained: nginx -> apache -> uvicorn; split: nginx -> uvicorn for /api/, nginx -> apache for / and PHP.
-- A uvicorn host listens on a UNIX socket when its only proxy is on the same host, else on TCP at its
+- An app listens on a UNIX socket when its only proxy is on the same host, else on TCP at its host's
   address. Apache cannot listen on a UNIX socket: it listens on loopback when its only proxy (nginx) is
-  on the same host, else on its address.
+  on the same host, else on its address. Sites share Apache's one port, told apart by name.
+- Sockets are named after the site; ports are the operator's (`app.port`, required where an app is
+  reached over TCP, except for the site `default`, which uses `uvicorn_port`). So adding, removing or
+  reordering sites never moves another site's app.
 - Each tier trusts exactly the previous hop's addresses.
 - A host's address is `webstack_address` when set, else its default IPv4 address from the facts.
-- Features are not hops: PHP is on by default in split and off in chained, and `apache_php_enabled`
-  decides. Routes the inventory gives in `nginx_routes` (a rate limit, a body limit) are merged into the
-  derived route with the same path and match, or added before the derived ones.
+- Features are not hops: PHP is on by default in split and off in chained, and the site's
+  `apache.php_enabled` (else `apache_php_enabled`) decides. Routes the inventory gives (a site's
+  `nginx.routes`, else `nginx_routes`) are merged into the derived route with the same path and match, or
+  added before the derived ones.
 """
 
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webstack.tiers.plugins.filter.sites import (
+    DEFAULT_SITE, app_socket_path, site_errors, site_list)
 
 TOPOLOGIES = ("chained", "split")
 TIERS = ("nginx", "apache", "uvicorn")
@@ -33,9 +45,21 @@ LOOPBACK = "127.0.0.1"
 PROXY_USER = "www-data"
 # What the playbook derives; an inventory value would be silently overridden, so it is refused.
 DERIVED = (
-    "uvicorn_bind", "uvicorn_host", "uvicorn_forwarded_allow_ips", "uvicorn_socket_users",
-    "apache_listen_address", "apache_trusted_proxies", "apache_backends", "apache_routes", "nginx_upstreams",
+    "uvicorn_apps", "uvicorn_bind", "uvicorn_host", "uvicorn_forwarded_allow_ips", "uvicorn_socket_users",
+    "apache_sites", "apache_listen_address", "apache_trusted_proxies", "apache_backends", "apache_routes",
+    "nginx_sites", "nginx_upstreams",
 )
+# A webstack_sites item: its own keys, and the role settings it may carry per tier.
+SITE_KEYS = ("name", "state", "server_names", "topology", "nginx", "apache", "app")
+SITE_TIERS = {"nginx": "nginx", "apache": "apache", "app": "uvicorn"}
+# Keys of the roles' items that the playbook fills in itself.
+DERIVED_SITE_KEYS = {
+    "nginx": ("name", "state", "server_names", "upstreams"),
+    "apache": ("name", "state", "server_names", "backends", "routes"),
+    "app": ("name", "state", "bind", "host", "forwarded_allow_ips", "socket_users"),
+}
+# What an absent app keeps, so the uvicorn role finds the units and files to remove.
+APP_IDENTITY = ("service_name", "user", "group", "install_dir")
 
 
 def _address(hostvars, host):
@@ -62,6 +86,17 @@ def _literal(address):
     return f"[{address}]" if ":" in address else address
 
 
+def _same_everywhere(hostvars, hosts, name, default):
+    values = {h: hostvars[h].get(name, default) for h in hosts}
+    first = values[hosts[0]]
+    differing = [h for h in hosts if values[h] != first]
+    if differing:
+        raise AnsibleFilterError(
+            f"{name} must be the same for every host of the stack; it differs on {', '.join(differing)} "
+            f"from {hosts[0]}")
+    return first
+
+
 def _check_inventory(hostvars, members, topology):
     hosts = sorted({h for tier in TIERS for h in members[tier]})
     if topology not in TOPOLOGIES:
@@ -79,8 +114,56 @@ def _check_inventory(hostvars, members, topology):
         if inventory_set:
             raise AnsibleFilterError(
                 f"{', '.join(inventory_set)} set for host {host}: the site playbook derives "
-                f"{'it' if len(inventory_set) == 1 else 'them'} from the topology; remove "
+                f"{'it' if len(inventory_set) == 1 else 'them'} from the topology and the sites; remove "
                 f"{'it' if len(inventory_set) == 1 else 'them'} from the inventory")
+    return hosts
+
+
+def _site_problems(item, index, topology, site_keys):
+    if not isinstance(item, dict) or "name" not in item:
+        return [f"webstack_sites item {index + 1}: a site is a mapping with a name"]
+    name = item["name"]
+    problems = [f"webstack_sites {name}: unknown key '{key}'; a site has {', '.join(SITE_KEYS)}"
+                for key in item if key not in SITE_KEYS]
+    if item.get("topology", topology) not in TOPOLOGIES:
+        problems.append(f"webstack_sites {name}: topology '{item['topology']}' is not one of: "
+                        f"{', '.join(TOPOLOGIES)}")
+    if item.get("state", "present") not in ("present", "absent"):
+        problems.append(f"webstack_sites {name}: state '{item['state']}' is not present or absent")
+    names = item.get("server_names")
+    if item.get("state", "present") == "present" and (
+            not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)):
+        problems.append(f"webstack_sites {name}: server_names must be a list of the names the site answers to")
+    for key, role in SITE_TIERS.items():
+        settings = item.get(key, {})
+        if not isinstance(settings, dict):
+            problems.append(f"webstack_sites {name}: {key} must be a mapping of {role} settings")
+            continue
+        for setting in settings:
+            if setting in DERIVED_SITE_KEYS[key]:
+                problems.append(f"webstack_sites {name}: {key}.{setting} is derived by the site playbook; "
+                                "remove it")
+            elif site_keys is not None and setting not in site_keys[role]:
+                allowed = [k for k in site_keys[role] if k not in DERIVED_SITE_KEYS[key]]
+                problems.append(f"webstack_sites {name}: unknown key {key}.{setting}; {key} takes "
+                                f"{', '.join(allowed)}")
+    return problems
+
+
+def _sites(hostvars, hosts, topology, site_keys):
+    """The sites, checked: (sites with every key, whether they came from webstack_sites)."""
+    given = _same_everywhere(hostvars, hosts, "webstack_sites", [])
+    if given in (None, "", []):
+        return [{"name": DEFAULT_SITE, "state": "present", "topology": topology,
+                 "nginx": {}, "apache": {}, "app": {}}], False
+    if not isinstance(given, list):
+        raise AnsibleFilterError("webstack_sites must be a list of sites")
+    problems = [p for i, item in enumerate(given) for p in _site_problems(item, i, topology, site_keys)]
+    problems += site_errors([item for item in given if isinstance(item, dict)], "webstack_sites")
+    if problems:
+        raise AnsibleFilterError("; ".join(problems))
+    return [{"state": "present", "topology": topology, "nginx": {}, "apache": {}, "app": {}, **item}
+            for item in given], True
 
 
 def _merge_routes(derived, given):
@@ -99,70 +182,126 @@ def _merge_routes(derived, given):
     return extra + merged
 
 
-def webstack_hops(hostvars, groups, topology, role_defaults):
-    members = {tier: list(groups.get(tier) or []) for tier in TIERS}
-    _check_inventory(hostvars, members, topology)
-    addr = {h: _address(hostvars, h) for tier in TIERS for h in members[tier]}
+def _servers(app_servers, scheme):
+    return [f"unix:{s['unix']}" if s["unix"] else f"{scheme}{s['tcp']}" for s in app_servers]
 
-    # Who sits right in front of the app servers, and of Apache.
-    app_proxies = members["apache"] if topology == "chained" else members["nginx"]
-    plan = {h: {} for h in addr}
 
-    app_servers = []
+def _apps(hostvars, members, addr, site, proxies, role_defaults):
+    """Each app host's uvicorn_apps item for the site, and where its proxies reach it."""
+    app = site["app"]
+    items, servers = {}, []
     for host in members["uvicorn"]:
-        local = app_proxies == [host]
-        socket = str(_setting(hostvars, host, "uvicorn_socket_path", role_defaults))
-        port = int(_setting(hostvars, host, "uvicorn_port", role_defaults))
-        plan[host]["uvicorn"] = {
-            "uvicorn_bind": "unix" if local else "tcp",
-            "uvicorn_host": addr[host],
-            "uvicorn_forwarded_allow_ips": [] if local else sorted({addr[p] for p in app_proxies}),
-            "uvicorn_socket_users": [PROXY_USER] if local else [],
+        local = proxies == [host]
+        completed = site_list([{"name": site["name"], **app}], {
+            "service_name": _setting(hostvars, host, "uvicorn_service_name", role_defaults),
+            "socket_path": _setting(hostvars, host, "uvicorn_socket_path", role_defaults),
+        }, per_site_paths=["service_name"])[0]
+        port = app.get("port")
+        if port is None and site["name"] == DEFAULT_SITE:
+            port = _setting(hostvars, host, "uvicorn_port", role_defaults)
+        if port is None and not local:
+            raise AnsibleFilterError(
+                f"webstack_sites {site['name']}: app.port is required: the app listens on TCP on {host}, "
+                "and each app on a host needs a port of its own")
+        items[host] = {
+            "name": site["name"], **app,
+            "bind": "unix" if local else "tcp",
+            "host": addr[host],
+            "forwarded_allow_ips": [] if local else sorted({addr[p] for p in proxies}),
+            "socket_users": [PROXY_USER] if local else [],
         }
-        app_servers.append({"host": host, "unix": socket if local else None,
-                            "tcp": f"{_literal(addr[host])}:{port}"})
+        servers.append({"host": host, "port": None if local else int(port),
+                        "unix": app_socket_path(completed) if local else None,
+                        "tcp": None if local else f"{_literal(addr[host])}:{int(port)}"})
+    return items, servers
+
+
+def _check_ports(hostvars, members, ports, role_defaults):
+    """No two apps on a host ask for one port, nor one app for Apache's."""
+    for host in members["uvicorn"]:
+        taken = {}
+        if host in members["apache"]:
+            taken[int(_setting(hostvars, host, "apache_listen_port", role_defaults))] = "Apache (apache_listen_port)"
+        for site, port in ports.get(host, []):
+            if port in taken:
+                raise AnsibleFilterError(
+                    f"webstack_sites: {taken[port]} and {site} both ask for port {port} on {host}; "
+                    "give each app a port of its own (app.port)")
+            taken[port] = site
+
+
+def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
+    members = {tier: list(groups.get(tier) or []) for tier in TIERS}
+    hosts = _check_inventory(hostvars, members, topology)
+    addr = {h: _address(hostvars, h) for h in hosts}
+    sites, from_inventory = _sites(hostvars, hosts, topology, site_keys)
+    plan = {h: {} for h in hosts}
 
     apache_servers = []
     for host in members["apache"]:
         local = members["nginx"] == [host]
-        port = int(_setting(hostvars, host, "apache_listen_port", role_defaults))
         listen = LOOPBACK if local else addr[host]
-        php = hostvars[host].get("apache_php_enabled")
-        apache = {
+        plan[host]["apache"] = {
             "apache_listen_address": listen,
             "apache_trusted_proxies": [LOOPBACK] if local else sorted({addr[n] for n in members["nginx"]}),
-            "apache_php_enabled": topology == "split" if php in (None, "") else php,
-            "apache_backends": [],
-            "apache_routes": [],
+            "apache_sites": [],
         }
-        if topology == "chained":
-            apache["apache_backends"] = [{
-                "name": "app",
-                "servers": [f"unix:{s['unix']}" if s["unix"] else f"http://{s['tcp']}" for s in app_servers],
-            }]
-            apache["apache_routes"] = [{"path": "/", "backend": "app"}]
-        plan[host]["apache"] = apache
+        port = int(_setting(hostvars, host, "apache_listen_port", role_defaults))
         apache_servers.append(f"{_literal(listen)}:{port}")
-
-    upstreams = [{"name": "apache", "servers": apache_servers}]
-    if topology == "chained":
-        routes = [{"path": "/", "upstream": "apache"}]
-    else:
-        upstreams.append({
-            "name": "app",
-            "servers": [f"unix:{s['unix']}" if s["unix"] else s["tcp"] for s in app_servers],
-        })
-        routes = [
-            {"path": "/api/ws", "match": "exact", "upstream": "app", "websocket": True},
-            {"path": "/api/", "upstream": "app"},
-            {"path": "\\.php$", "match": "regex", "upstream": "apache"},
-            {"path": "/", "upstream": "apache"},
-        ]
+    for host in members["uvicorn"]:
+        plan[host]["uvicorn"] = {"uvicorn_apps": []}
     for host in members["nginx"]:
-        plan[host]["nginx"] = {
-            "nginx_upstreams": upstreams,
-            "nginx_routes": _merge_routes(routes, hostvars[host].get("nginx_routes")),
-        }
+        plan[host]["nginx"] = {"nginx_sites": []}
+
+    ports = {}
+    for site in sites:
+        name = site["name"]
+        if site["state"] == "absent":
+            identity = {k: v for k, v in site["app"].items() if k in APP_IDENTITY}
+            for tier, var in (("uvicorn", "uvicorn_apps"), ("apache", "apache_sites"), ("nginx", "nginx_sites")):
+                for host in members[tier]:
+                    plan[host][tier][var].append(
+                        {"name": name, "state": "absent", **(identity if tier == "uvicorn" else {})})
+            continue
+        chained = site["topology"] == "chained"
+        named = {"server_names": site["server_names"]} if from_inventory else {}
+
+        apps, app_servers = _apps(hostvars, members, addr, site,
+                                  members["apache"] if chained else members["nginx"], role_defaults)
+        for host, item in apps.items():
+            plan[host]["uvicorn"]["uvicorn_apps"].append(item)
+        for server in app_servers:
+            if server["port"] is not None:
+                ports.setdefault(server["host"], []).append((name, server["port"]))
+
+        for host in members["apache"]:
+            php = site["apache"].get("php_enabled", hostvars[host].get("apache_php_enabled"))
+            plan[host]["apache"]["apache_sites"].append({
+                "name": name, **site["apache"], **named,
+                "php_enabled": (not chained) if php in (None, "") else php,
+                "backends": [{"name": "app", "servers": _servers(app_servers, "http://")}] if chained else [],
+                "routes": [{"path": "/", "backend": "app"}] if chained else [],
+            })
+
+        upstreams = [{"name": "apache", "servers": apache_servers}]
+        if chained:
+            routes = [{"path": "/", "upstream": "apache"}]
+        else:
+            upstreams.append({"name": "app", "servers": _servers(app_servers, "")})
+            routes = [
+                {"path": "/api/ws", "match": "exact", "upstream": "app", "websocket": True},
+                {"path": "/api/", "upstream": "app"},
+                {"path": "\\.php$", "match": "regex", "upstream": "apache"},
+                {"path": "/", "upstream": "apache"},
+            ]
+        for host in members["nginx"]:
+            given = site["nginx"].get("routes", hostvars[host].get("nginx_routes"))
+            plan[host]["nginx"]["nginx_sites"].append({
+                "name": name, **site["nginx"], **named,
+                "upstreams": upstreams,
+                "routes": _merge_routes(routes, given),
+            })
+    _check_ports(hostvars, members, ports, role_defaults)
     return plan
 
 

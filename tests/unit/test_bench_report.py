@@ -44,7 +44,9 @@ def test_ratios_compare_runs_of_the_same_repetition():
 
 
 def test_targets_say_which_hold():
-    results = {"cases": summary(), "provisioning": {"chained-3": {"rerun_median_s": 31.5}}}
+    results = {"cases": summary(), "provisioning": {"chained-3": {"rerun_median_s": 31.5},
+                                                    "chained": {"rerun_median_s": 20.0},
+                                                    "sites-3": {"rerun_median_s": 25.0}}}
     verdicts = {t["target"]: t for t in report.targets(results)}
     assert verdicts["split /api/ req/s vs direct Uvicorn (tiny)"]["holds"]
     assert not verdicts["chained req/s vs direct Uvicorn (tiny)"]["holds"]
@@ -53,6 +55,8 @@ def test_targets_say_which_hold():
     assert not verdicts["p50 latency added by Apache (1 connection)"]["holds"]
     assert verdicts["static file req/s vs the app's (direct Uvicorn, tiny)"]["holds"]
     assert not verdicts["idempotent re-run of chained on three hosts"]["holds"]
+    three_sites = verdicts["idempotent re-run of three sites vs one (chained, one host)"]
+    assert three_sites["measured"] == pytest.approx(1.25) and three_sites["holds"]
 
 
 def test_markdown_marks_missed_targets():

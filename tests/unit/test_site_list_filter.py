@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "filter"))
-from sites import mask_secrets, site_list, site_var  # noqa: E402
+from sites import absent_site_paths, app_socket_path, mask_secrets, site_errors, site_list, site_var  # noqa: E402
 
 DEFAULTS = {"state": "present", "server_names": ["www.example.com"], "static_dir": "/var/www/webstack-static"}
 
@@ -58,3 +58,40 @@ def test_a_secret_dict_keeps_its_names():
     masked = mask_secrets([{"name": "api", "secret_environment": {"DB_PASSWORD": "s3cret", "EMPTY": ""}}],
                           ["secret_environment"])
     assert masked[0]["secret_environment"] == {"DB_PASSWORD": "<secret>", "EMPTY": ""}
+
+
+def test_site_errors_name_every_problem_and_the_variable():
+    sites = [{"name": "shop", "server_names": ["a.test"]}, {"name": "shop", "server_names": ["b.test"]},
+             {"name": "-blog", "server_names": ["a.test"]}, {"name": "old", "state": "absent", "server_names": ["b.test"]},
+             {"name": "x" * 33}]
+    assert site_errors(sites, "nginx_sites") == [
+        "nginx_sites: the name shop is used twice; each needs a name of its own",
+        "nginx_sites: the name '-blog' is not a slug (lower-case letters, digits and - not at either end, "
+        "at most 32 characters)",
+        f"nginx_sites: the name '{'x' * 33}' is not a slug (lower-case letters, digits and - not at either end, "
+        "at most 32 characters)",
+        "nginx_sites: the server name a.test is in sites shop and -blog; a name may belong to one site only",
+    ]
+    assert site_errors(site_list([{"name": "a", "server_names": ["a.test"]}, {"name": "b-2"}], DEFAULTS),
+                       "nginx_sites") == []
+
+
+def test_an_apps_socket_sits_in_its_own_runtime_directory():
+    defaults = {"service_name": "webstack-app", "socket_path": "/run/webstack-app/app.sock"}
+    default, shop, own, named = site_list([{"name": "default"}, {"name": "shop"},
+                                           {"name": "blog", "socket_path": "/run/webstack-app-blog/b.sock"},
+                                           {"name": "wiki", "service_name": "wiki"}], defaults, ["service_name"])
+    assert [app_socket_path(a) for a in (default, shop, own, named)] == [
+        "/run/webstack-app/app.sock", "/run/webstack-app-shop/app.sock", "/run/webstack-app-blog/b.sock",
+        "/run/wiki/app.sock"]
+
+
+def test_an_absent_site_leaves_nothing_of_what_the_role_made():
+    sites = site_list([{"name": "default", "state": "absent"}, {"name": "shop", "state": "absent"},
+                       {"name": "blog", "state": "absent", "static_dir": "/srv/blog"}, {"name": "wiki"}],
+                      DEFAULTS, ["static_dir"])
+    assert absent_site_paths(sites, ["/etc/nginx/sites-available/webstack-{name}.conf"], ["static_dir"]) == [
+        "/etc/nginx/sites-available/webstack-default.conf",
+        "/etc/nginx/sites-available/webstack-shop.conf", "/var/www/webstack-static-shop",
+        "/etc/nginx/sites-available/webstack-blog.conf",  # /srv/blog is the operator's
+    ]

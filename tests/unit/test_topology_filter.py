@@ -1,4 +1,4 @@
-"""The topology filter: which hop uses a socket or TCP, who trusts whom, and what each proxy routes."""
+"""The topology filter: which hop uses a socket or TCP, who trusts whom, what each proxy routes, per site."""
 
 import sys
 from pathlib import Path
@@ -8,13 +8,19 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "plugins" / "filter"))
-from topology import webstack_hops as hops_with_defaults  # noqa: E402
+sys.path.insert(0, str(ROOT / "collections"))
+from ansible_collections.webstack.tiers.plugins.filter.topology import webstack_hops as hops  # noqa: E402
 
-# What plan.yml passes: the roles' own defaults files, merged.
+# What plan.yml passes: the roles' own defaults files, merged, and the keys of their site (app) items.
 ROLE_DEFAULTS = {
     **yaml.safe_load((ROOT / "roles/uvicorn/defaults/main.yml").read_text()),
     **yaml.safe_load((ROOT / "roles/apache/defaults/main.yml").read_text()),
+}
+SITE_LISTS = {"nginx": "nginx_sites", "apache": "apache_sites", "uvicorn": "uvicorn_apps"}
+SITE_KEYS = {
+    role: list(yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+               ["argument_specs"]["main"]["options"][var]["options"])
+    for role, var in SITE_LISTS.items()
 }
 
 
@@ -22,7 +28,15 @@ def webstack_hops(hostvars, groups, topology, defaults=None):
     """As plan.yml calls it: every host carries the topology (in group_vars all), unless a test says otherwise."""
     for values in hostvars.values():
         values.setdefault("webstack_topology", topology)
-    return hops_with_defaults(hostvars, groups, topology, defaults or ROLE_DEFAULTS)
+    return hops(hostvars, groups, topology, defaults or ROLE_DEFAULTS, SITE_KEYS)
+
+
+def item(plan, host, tier, site="default"):
+    """One site's item in the list the playbook hands a host's role."""
+    found = [i for i in plan[host][tier][SITE_LISTS[tier]] if i["name"] == site]
+    assert len(found) == 1, plan[host][tier]
+    return found[0]
+
 
 ADDRESSES = {"edge": "10.0.0.10", "mid": "10.0.0.20", "app1": "10.0.0.31", "app2": "10.0.0.32", "aio": "10.0.0.5"}
 
@@ -36,66 +50,67 @@ def hostvars(**extra):
 
 def test_chained_three_tier_uses_tcp_everywhere_and_trusts_the_previous_hop():
     plan = webstack_hops(hostvars(), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1", "app2"]}, "chained")
-    assert plan["app1"]["uvicorn"] == {
-        "uvicorn_bind": "tcp", "uvicorn_host": "10.0.0.31",
-        "uvicorn_forwarded_allow_ips": ["10.0.0.20"], "uvicorn_socket_users": [],
-    }
-    apache = plan["mid"]["apache"]
-    assert apache["apache_listen_address"] == "10.0.0.20"
-    assert apache["apache_trusted_proxies"] == ["10.0.0.10"]
-    assert apache["apache_backends"] == [{"name": "app", "servers": ["http://10.0.0.31:8000", "http://10.0.0.32:8000"]}]
-    assert apache["apache_routes"] == [{"path": "/", "backend": "app"}]
-    assert apache["apache_php_enabled"] is False
-    assert plan["edge"]["nginx"]["nginx_upstreams"] == [{"name": "apache", "servers": ["10.0.0.20:8080"]}]
-    assert plan["edge"]["nginx"]["nginx_routes"] == [{"path": "/", "upstream": "apache"}]
+    assert plan["app1"]["uvicorn"] == {"uvicorn_apps": [{
+        "name": "default", "bind": "tcp", "host": "10.0.0.31", "forwarded_allow_ips": ["10.0.0.20"], "socket_users": [],
+    }]}
+    assert plan["mid"]["apache"]["apache_listen_address"] == "10.0.0.20"
+    assert plan["mid"]["apache"]["apache_trusted_proxies"] == ["10.0.0.10"]
+    assert plan["mid"]["apache"]["apache_sites"] == [{
+        "name": "default", "php_enabled": False, "routes": [{"path": "/", "backend": "app"}],
+        "backends": [{"name": "app", "servers": ["http://10.0.0.31:8000", "http://10.0.0.32:8000"]}],
+    }]
+    assert plan["edge"]["nginx"]["nginx_sites"] == [{
+        "name": "default", "upstreams": [{"name": "apache", "servers": ["10.0.0.20:8080"]}],
+        "routes": [{"path": "/", "upstream": "apache"}],
+    }]
     assert set(plan["edge"]) == {"nginx"}
 
 
 def test_chained_all_in_one_uses_the_socket_and_loopback():
     groups = {"nginx": ["aio"], "apache": ["aio"], "uvicorn": ["aio"]}
-    plan = webstack_hops(hostvars(), groups, "chained")["aio"]
-    assert plan["uvicorn"]["uvicorn_bind"] == "unix"
-    assert plan["uvicorn"]["uvicorn_socket_users"] == ["www-data"]
-    assert plan["apache"]["apache_listen_address"] == "127.0.0.1"
-    assert plan["apache"]["apache_trusted_proxies"] == ["127.0.0.1"]
-    assert plan["apache"]["apache_backends"][0]["servers"] == ["unix:/run/webstack-app/app.sock"]
-    assert plan["nginx"]["nginx_upstreams"] == [{"name": "apache", "servers": ["127.0.0.1:8080"]}]
+    plan = webstack_hops(hostvars(), groups, "chained")
+    assert item(plan, "aio", "uvicorn")["bind"] == "unix"
+    assert item(plan, "aio", "uvicorn")["socket_users"] == ["www-data"]
+    assert plan["aio"]["apache"]["apache_listen_address"] == "127.0.0.1"
+    assert plan["aio"]["apache"]["apache_trusted_proxies"] == ["127.0.0.1"]
+    assert item(plan, "aio", "apache")["backends"][0]["servers"] == ["unix:/run/webstack-app/app.sock"]
+    assert item(plan, "aio", "nginx")["upstreams"] == [{"name": "apache", "servers": ["127.0.0.1:8080"]}]
 
 
 def test_split_sends_api_to_the_apps_and_the_rest_to_apache():
     groups = {"nginx": ["edge"], "apache": ["edge"], "uvicorn": ["app1", "app2"]}
     plan = webstack_hops(hostvars(), groups, "split")
-    nginx = plan["edge"]["nginx"]
-    assert {"name": "app", "servers": ["10.0.0.31:8000", "10.0.0.32:8000"]} in nginx["nginx_upstreams"]
-    assert {"name": "apache", "servers": ["127.0.0.1:8080"]} in nginx["nginx_upstreams"]
-    assert [(r["path"], r["upstream"]) for r in nginx["nginx_routes"]] == [
+    nginx = item(plan, "edge", "nginx")
+    assert {"name": "app", "servers": ["10.0.0.31:8000", "10.0.0.32:8000"]} in nginx["upstreams"]
+    assert {"name": "apache", "servers": ["127.0.0.1:8080"]} in nginx["upstreams"]
+    assert [(r["path"], r["upstream"]) for r in nginx["routes"]] == [
         ("/api/ws", "app"), ("/api/", "app"), ("\\.php$", "apache"), ("/", "apache")]
-    assert plan["edge"]["apache"]["apache_php_enabled"] is True
-    assert plan["edge"]["apache"]["apache_backends"] == []
-    assert plan["app1"]["uvicorn"]["uvicorn_forwarded_allow_ips"] == ["10.0.0.10"]
+    assert item(plan, "edge", "apache")["php_enabled"] is True
+    assert item(plan, "edge", "apache")["backends"] == []
+    assert item(plan, "app1", "uvicorn")["forwarded_allow_ips"] == ["10.0.0.10"]
 
 
 def test_split_all_in_one_reaches_the_app_over_its_socket():
     groups = {"nginx": ["aio"], "apache": ["aio"], "uvicorn": ["aio"]}
-    nginx = webstack_hops(hostvars(), groups, "split")["aio"]["nginx"]
-    assert {"name": "app", "servers": ["unix:/run/webstack-app/app.sock"]} in nginx["nginx_upstreams"]
+    nginx = item(webstack_hops(hostvars(), groups, "split"), "aio", "nginx")
+    assert {"name": "app", "servers": ["unix:/run/webstack-app/app.sock"]} in nginx["upstreams"]
 
 
 def test_an_app_host_shared_with_a_remote_proxy_stays_on_tcp():
     groups = {"nginx": ["edge"], "apache": ["mid", "app1"], "uvicorn": ["app1"]}
     plan = webstack_hops(hostvars(), groups, "chained")
-    assert plan["app1"]["uvicorn"]["uvicorn_bind"] == "tcp"
-    assert plan["app1"]["uvicorn"]["uvicorn_forwarded_allow_ips"] == ["10.0.0.20", "10.0.0.31"]
-    assert plan["edge"]["nginx"]["nginx_upstreams"][0]["servers"] == ["10.0.0.20:8080", "10.0.0.31:8080"]
+    assert item(plan, "app1", "uvicorn")["bind"] == "tcp"
+    assert item(plan, "app1", "uvicorn")["forwarded_allow_ips"] == ["10.0.0.20", "10.0.0.31"]
+    assert item(plan, "edge", "nginx")["upstreams"][0]["servers"] == ["10.0.0.20:8080", "10.0.0.31:8080"]
 
 
 def test_webstack_address_and_ports_override_what_the_facts_say():
     hv = hostvars(app1={"webstack_address": "192.168.7.1", "uvicorn_port": 9000},
                   mid={"webstack_address": "fd00::20", "apache_listen_port": 8181})
     plan = webstack_hops(hv, {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
-    assert plan["mid"]["apache"]["apache_backends"][0]["servers"] == ["http://192.168.7.1:9000"]
-    assert plan["app1"]["uvicorn"]["uvicorn_forwarded_allow_ips"] == ["fd00::20"]
-    assert plan["edge"]["nginx"]["nginx_upstreams"][0]["servers"] == ["[fd00::20]:8181"]
+    assert item(plan, "mid", "apache")["backends"][0]["servers"] == ["http://192.168.7.1:9000"]
+    assert item(plan, "app1", "uvicorn")["forwarded_allow_ips"] == ["fd00::20"]
+    assert item(plan, "edge", "nginx")["upstreams"][0]["servers"] == ["[fd00::20]:8181"]
 
 
 @pytest.mark.parametrize("topology", ["chain", "", "Split"])
@@ -119,14 +134,15 @@ def test_a_host_without_an_address_is_named():
 def test_ports_and_socket_paths_come_from_the_role_defaults_given():
     defaults = dict(ROLE_DEFAULTS, uvicorn_port=8123, apache_listen_port=8181, uvicorn_socket_path="/run/x/y.sock")
     plan = webstack_hops(hostvars(), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained", defaults)
-    assert plan["mid"]["apache"]["apache_backends"][0]["servers"] == ["http://10.0.0.31:8123"]
-    assert plan["edge"]["nginx"]["nginx_upstreams"][0]["servers"] == ["10.0.0.20:8181"]
+    assert item(plan, "mid", "apache")["backends"][0]["servers"] == ["http://10.0.0.31:8123"]
+    assert item(plan, "edge", "nginx")["upstreams"][0]["servers"] == ["10.0.0.20:8181"]
     aio = webstack_hops(hostvars(), {"nginx": ["aio"], "apache": ["aio"], "uvicorn": ["aio"]}, "chained", defaults)
-    assert aio["aio"]["apache"]["apache_backends"][0]["servers"] == ["unix:/run/x/y.sock"]
+    assert item(aio, "aio", "apache")["backends"][0]["servers"] == ["unix:/run/x/y.sock"]
 
 
 @pytest.mark.parametrize("name, value", [
     ("uvicorn_bind", "tcp"), ("apache_backends", []), ("nginx_upstreams", []), ("apache_listen_address", "0.0.0.0"),
+    ("nginx_sites", []), ("uvicorn_apps", [{"name": "x"}]),
 ])
 def test_an_inventory_value_for_a_derived_variable_is_refused_naming_it(name, value):
     with pytest.raises(AnsibleFilterError, match=f"{name} set for host mid: the site playbook derives it"):
@@ -136,11 +152,11 @@ def test_an_inventory_value_for_a_derived_variable_is_refused_naming_it(name, va
 
 def test_php_is_the_sites_choice_with_a_topology_default():
     groups = {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}
-    assert webstack_hops(hostvars(), groups, "chained")["mid"]["apache"]["apache_php_enabled"] is False
-    assert webstack_hops(hostvars(mid={"apache_php_enabled": True}), groups, "chained")["mid"]["apache"][
-        "apache_php_enabled"] is True
-    assert webstack_hops(hostvars(mid={"apache_php_enabled": False}), groups, "split")["mid"]["apache"][
-        "apache_php_enabled"] is False
+    def php(hv, topology):
+        return item(webstack_hops(hv, groups, topology), "mid", "apache")["php_enabled"]
+    assert php(hostvars(), "chained") is False
+    assert php(hostvars(mid={"apache_php_enabled": True}), "chained") is True
+    assert php(hostvars(mid={"apache_php_enabled": False}), "split") is False
 
 
 def test_inventory_routes_merge_with_the_derived_ones():
@@ -148,7 +164,7 @@ def test_inventory_routes_merge_with_the_derived_ones():
              {"path": "/api/login", "upstream": "app", "rate_limit": "5r/s"}]
     plan = webstack_hops(hostvars(edge={"nginx_routes": given}),
                          {"nginx": ["edge"], "apache": ["edge"], "uvicorn": ["app1"]}, "split")
-    routes = plan["edge"]["nginx"]["nginx_routes"]
+    routes = item(plan, "edge", "nginx")["routes"]
     assert routes[0] == {"path": "/api/login", "upstream": "app", "rate_limit": "5r/s"}
     assert {"path": "/api/", "upstream": "app", "rate_limit": "20r/s", "rate_limit_burst": 40} in routes
     assert [r["path"] for r in routes] == ["/api/login", "/api/ws", "/api/", "\\.php$", "/"]
@@ -165,3 +181,102 @@ def test_hosts_that_disagree_on_the_topology_are_named():
         webstack_hops(hostvars(app1={"webstack_topology": "split"}, edge={"webstack_topology": "chained"},
                                mid={"webstack_topology": "chained"}),
                       {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
+
+
+SHOP = {"name": "shop", "server_names": ["shop.example.com"], "topology": "chained",
+        "app": {"port": 8001, "app_source": "directory", "app_directory": "/srv/shop", "app": "shop:app"},
+        "apache": {"basic_auth_paths": ["/admin/"]}, "nginx": {"tls_certificate_source": "selfsigned"}}
+BLOG = {"name": "blog", "server_names": ["blog.example.com", "www.blog.example.com"], "topology": "split",
+        "app": {"port": 8002}, "nginx": {"routes": [{"path": "/api/", "rate_limit": "5r/s"}]}}
+THREE_TIERS = {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1", "app2"]}
+ALL_IN_ONE = {"nginx": ["aio"], "apache": ["aio"], "uvicorn": ["aio"]}
+
+
+def with_sites(*sites, **extra):
+    hv = hostvars(**extra)
+    for values in hv.values():
+        values.setdefault("webstack_sites", list(sites))
+    return hv
+
+
+def test_each_site_gets_its_own_topology_on_shared_hosts():
+    plan = webstack_hops(with_sites(SHOP, BLOG), THREE_TIERS, "chained")
+    shop_app, blog_app = item(plan, "app1", "uvicorn", "shop"), item(plan, "app1", "uvicorn", "blog")
+    assert shop_app == {"name": "shop", "port": 8001, "app_source": "directory", "app_directory": "/srv/shop",
+                        "app": "shop:app", "bind": "tcp", "host": "10.0.0.31",
+                        "forwarded_allow_ips": ["10.0.0.20"], "socket_users": []}
+    assert blog_app["forwarded_allow_ips"] == ["10.0.0.10"]  # split: nginx is in front of the app
+    shop, blog = item(plan, "mid", "apache", "shop"), item(plan, "mid", "apache", "blog")
+    assert shop["server_names"] == ["shop.example.com"]
+    assert shop["backends"] == [{"name": "app", "servers": ["http://10.0.0.31:8001", "http://10.0.0.32:8001"]}]
+    assert shop["basic_auth_paths"] == ["/admin/"] and shop["php_enabled"] is False
+    assert blog["backends"] == [] and blog["php_enabled"] is True
+    edge_shop, edge_blog = item(plan, "edge", "nginx", "shop"), item(plan, "edge", "nginx", "blog")
+    assert edge_shop["routes"] == [{"path": "/", "upstream": "apache"}]
+    assert edge_shop["tls_certificate_source"] == "selfsigned"
+    assert {"name": "app", "servers": ["10.0.0.31:8002", "10.0.0.32:8002"]} in edge_blog["upstreams"]
+    assert {"path": "/api/", "upstream": "app", "rate_limit": "5r/s"} in edge_blog["routes"]
+    assert edge_blog["server_names"] == ["blog.example.com", "www.blog.example.com"]
+
+
+def test_sites_on_one_host_get_a_socket_each_named_after_the_site():
+    plan = webstack_hops(with_sites(SHOP, BLOG, {"name": "default", "server_names": ["www.example.com"]}),
+                         ALL_IN_ONE, "chained")
+    servers = {s: item(plan, "aio", "apache", s)["backends"][0]["servers"] for s in ("shop", "default")}
+    assert servers == {"shop": ["unix:/run/webstack-app-shop/app.sock"],
+                       "default": ["unix:/run/webstack-app/app.sock"]}
+    assert {"name": "app", "servers": ["unix:/run/webstack-app-blog/app.sock"]} in item(
+        plan, "aio", "nginx", "blog")["upstreams"]
+    assert item(plan, "aio", "uvicorn", "blog")["bind"] == "unix"
+    # Its own service name moves its socket with it.
+    own = dict(SHOP, app={"service_name": "shop-api"})
+    plan = webstack_hops(with_sites(own), ALL_IN_ONE, "chained")
+    assert item(plan, "aio", "apache", "shop")["backends"][0]["servers"] == ["unix:/run/shop-api/app.sock"]
+
+
+def test_adding_removing_or_reordering_sites_never_moves_another_sites_app():
+    third = {"name": "wiki", "server_names": ["wiki.example.com"], "app": {"port": 8003}}
+    for groups in (THREE_TIERS, ALL_IN_ONE):
+        before = webstack_hops(with_sites(SHOP, BLOG), groups, "chained")
+        for sites in ([third, BLOG, SHOP], [BLOG, SHOP, dict(third, state="absent")], [SHOP]):
+            after = webstack_hops(with_sites(*sites), groups, "chained")
+            for host, tier in ((groups["uvicorn"][0], "uvicorn"), (groups["apache"][0], "apache"),
+                               (groups["nginx"][0], "nginx")):
+                for name in [s["name"] for s in sites if s["name"] != "wiki"]:
+                    assert item(after, host, tier, name) == item(before, host, tier, name)
+
+
+def test_an_absent_site_is_handed_to_every_role_for_removal():
+    plan = webstack_hops(with_sites(SHOP, {"name": "blog", "state": "absent", "app": {"install_dir": "/srv/blog"}}),
+                         THREE_TIERS, "chained")
+    assert item(plan, "app2", "uvicorn", "blog") == {"name": "blog", "state": "absent", "install_dir": "/srv/blog"}
+    assert item(plan, "mid", "apache", "blog") == {"name": "blog", "state": "absent"}
+    assert item(plan, "edge", "nginx", "blog") == {"name": "blog", "state": "absent"}
+
+
+@pytest.mark.parametrize("sites, message", [
+    ([SHOP, dict(BLOG, name="shop")], "webstack_sites: the name shop is used twice"),
+    ([SHOP, dict(BLOG, server_names=["blog.example.com", "shop.example.com"])],
+     "webstack_sites: the server name shop.example.com is in sites shop and blog"),
+    ([SHOP, dict(BLOG, app={"port": 8001})], "webstack_sites: shop and blog both ask for port 8001 on app1"),
+    ([dict(SHOP, app={"port": 8080})], r"Apache \(apache_listen_port\) and shop both ask for port 8080 on app1"),
+    ([dict(SHOP, name="Shop_1")], "webstack_sites: the name 'Shop_1' is not a slug"),
+    ([dict(SHOP, colour="blue")], "webstack_sites shop: unknown key 'colour'"),
+    ([dict(SHOP, nginx={"tls_certificat_source": "provided"})], "webstack_sites shop: unknown key nginx.tls_certificat_source"),
+    ([dict(SHOP, app={"port": 8001, "bind": "tcp"})], "webstack_sites shop: app.bind is derived by the site playbook"),
+    ([dict(SHOP, topology="mesh")], "webstack_sites shop: topology 'mesh' is not one of: chained, split"),
+    ([dict(SHOP, server_names=[])], "webstack_sites shop: server_names must be a list"),
+    ([dict(SHOP, app={})], "webstack_sites shop: app.port is required: the app listens on TCP on app1"),
+    ([dict(SHOP, state="gone")], "webstack_sites shop: state 'gone' is not present or absent"),
+    (["shop"], "webstack_sites item 1: a site is a mapping with a name"),
+])
+def test_bad_sites_are_refused_naming_the_site_and_the_field(sites, message):
+    groups = {"nginx": ["edge"], "apache": ["mid", "app1"], "uvicorn": ["app1"]}
+    with pytest.raises(AnsibleFilterError, match=message):
+        webstack_hops(with_sites(*sites), groups, "chained")
+
+
+def test_hosts_that_disagree_on_the_sites_are_named():
+    hv = with_sites(SHOP, app2={"webstack_sites": [BLOG]})
+    with pytest.raises(AnsibleFilterError, match="webstack_sites must be the same for every host.* app2"):
+        webstack_hops(hv, THREE_TIERS, "chained")
