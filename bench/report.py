@@ -68,6 +68,16 @@ def targets(results):
              "holds": value >= goal if op == ">=" else value <= goal} for name, value, op, goal, unit in listed]
 
 
+def provisioning_table(provisioning):
+    """The provisioning figures as Markdown table lines."""
+    lines = ["| provisioning | hosts | first converge s | tasks | re-run s (median) | tasks | changed on re-run |",
+             "|---|--:|--:|--:|--:|--:|--:|"]
+    for stack, p in provisioning.items():
+        lines.append(f"| {stack} | {p['hosts']} | {p['first']['seconds']} | {p['first']['tasks']} | "
+                     f"{p['rerun_median_s']} | {p['reruns'][0]['tasks']} | {p['rerun_changed']} |")
+    return lines
+
+
 def markdown(results):
     m, cases = results["machine"], results["cases"]
     s = results["settings"]
@@ -91,11 +101,7 @@ def markdown(results):
         lines.append(f"| {name}{errors} | {c['rps']} | {c['ratio']:.2f} | {c['latency_us']['p50'] / 1000:.2f} "
                      f"| {c['latency_us']['p99'] / 1000:.2f} | {profile} |")
     if results["provisioning"]:
-        lines += ["", "| provisioning | hosts | first converge s | tasks | re-run s (median) | tasks | "
-                  "changed on re-run |", "|---|--:|--:|--:|--:|--:|--:|"]
-        for stack, p in results["provisioning"].items():
-            lines.append(f"| {stack} | {p['hosts']} | {p['first']['seconds']} | {p['first']['tasks']} | "
-                         f"{p['rerun_median_s']} | {p['reruns'][0]['tasks']} | {p['rerun_changed']} |")
+        lines += [""] + provisioning_table(results["provisioning"])
     lines += ["", "| target | goal | measured | holds |", "|---|---|--:|---|"]
     for t in results["targets"]:
         lines.append(f"| {t['target']} | {t['goal']} | {t['measured']} {t['unit']} | "

@@ -7,6 +7,7 @@ a ratio to Uvicorn measured directly in the same run, and repetitions of all cas
 """
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -71,10 +72,11 @@ def playbook(stack):
     }
 
 
-def provision(reruns):
+def provision(reruns, stacks):
     """First converge of each stack on fresh containers, then `reruns` idempotent runs."""
     results = {}
-    for stack, spec in STACKS.items():
+    for stack in stacks:
+        spec = STACKS[stack]
         say(f"provisioning {stack}: first converge")
         first = playbook(stack)
         if spec.get("variant"):
@@ -162,6 +164,28 @@ def machine(containers):
     }
 
 
+def provision_only(stacks, reruns, out, keep):
+    """Fresh containers, then the site playbook's first and idempotent runs on the stacks named."""
+    say("fresh containers (molecule scenario bench)")
+    sh("molecule", "destroy", "-s", "bench", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sh("molecule", "create", "-s", "bench")
+    sh("molecule", "prepare", "-s", "bench")
+    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "reruns": reruns,
+               "ansible": subprocess.run(["ansible-playbook", "--version"], capture_output=True,
+                                         text=True).stdout.splitlines()[0],
+               "provisioning": provision(reruns, stacks)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "provisioning.json").write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print("\n".join(report.provisioning_table(results["provisioning"])))
+    if {"chained", "sites-3"} <= set(stacks):
+        p = results["provisioning"]
+        print(f"\nre-run of three sites vs one: {p['sites-3']['rerun_median_s'] / p['chained']['rerun_median_s']:.2f}x")
+    say(f"wrote {out}/provisioning.json")
+    if not keep:
+        sh("molecule", "destroy", "-s", "bench", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run (default 10)")
@@ -173,6 +197,9 @@ def main():
     parser.add_argument("--reuse", action="store_true",
                         help="keep converged containers from a previous --keep run (no provisioning figures)")
     parser.add_argument("--keep", action="store_true", help="leave the containers running afterwards")
+    parser.add_argument("--provisioning-only", metavar="STACKS",
+                        help="only time the site playbook on these stacks (comma-separated, e.g. chained,sites-3): "
+                             "no load; figures to provisioning.json")
     args = parser.parse_args()
     if args.reps < 3:
         parser.error("--reps must be at least 3: a median of fewer says little")
@@ -181,13 +208,20 @@ def main():
             sys.exit(f"bench: {tool} is not on PATH; run `make setup` (it installs wrk) and use `make bench`")
 
     started = time.time()
+    if args.provisioning_only:
+        stacks = args.provisioning_only.split(",")
+        unknown = sorted(set(stacks) - set(STACKS))
+        if unknown:
+            parser.error(f"--provisioning-only: no stack {', '.join(unknown)}; there are {', '.join(STACKS)}")
+        provision_only(stacks, args.reruns, args.out, args.keep)
+        return
     provisioning = None
     if not args.reuse:
         say("fresh containers (molecule scenario bench)")
         sh("molecule", "destroy", "-s", "bench", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sh("molecule", "create", "-s", "bench")
         sh("molecule", "prepare", "-s", "bench")
-        provisioning = provision(args.reruns)
+        provisioning = provision(args.reruns, list(STACKS))
     names = sorted({h for spec in STACKS.values() for h in spec["hosts"]})
     containers = load.container_ids(names)
     ip = {name: sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name,

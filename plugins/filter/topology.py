@@ -82,6 +82,14 @@ def _setting(hostvars, host, name, defaults):
     return defaults[name] if value in (None, "") else value
 
 
+def _port(value, name):
+    """A port as an int; a value that is not one is named (the roles' argument specs check the range)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"{name} '{value}' is not a port number") from None
+
+
 def _literal(address):
     return f"[{address}]" if ":" in address else address
 
@@ -196,9 +204,9 @@ def _apps(hostvars, members, addr, site, proxies, role_defaults):
             "service_name": _setting(hostvars, host, "uvicorn_service_name", role_defaults),
             "socket_path": _setting(hostvars, host, "uvicorn_socket_path", role_defaults),
         }, per_site_paths=["service_name"])[0]
-        port = app.get("port")
+        port = _port(app["port"], f"webstack_sites {site['name']}: app.port") if "port" in app else None
         if port is None and site["name"] == DEFAULT_SITE:
-            port = _setting(hostvars, host, "uvicorn_port", role_defaults)
+            port = _port(_setting(hostvars, host, "uvicorn_port", role_defaults), f"uvicorn_port of host {host}")
         if port is None and not local:
             raise AnsibleFilterError(
                 f"webstack_sites {site['name']}: app.port is required: the app listens on TCP on {host}, "
@@ -210,9 +218,9 @@ def _apps(hostvars, members, addr, site, proxies, role_defaults):
             "forwarded_allow_ips": [] if local else sorted({addr[p] for p in proxies}),
             "socket_users": [PROXY_USER] if local else [],
         }
-        servers.append({"host": host, "port": None if local else int(port),
+        servers.append({"host": host, "port": None if local else port,
                         "unix": app_socket_path(completed) if local else None,
-                        "tcp": None if local else f"{_literal(addr[host])}:{int(port)}"})
+                        "tcp": None if local else f"{_literal(addr[host])}:{port}"})
     return items, servers
 
 
@@ -221,7 +229,8 @@ def _check_ports(hostvars, members, ports, role_defaults):
     for host in members["uvicorn"]:
         taken = {}
         if host in members["apache"]:
-            taken[int(_setting(hostvars, host, "apache_listen_port", role_defaults))] = "Apache (apache_listen_port)"
+            taken[_port(_setting(hostvars, host, "apache_listen_port", role_defaults),
+                        "apache_listen_port")] = "Apache (apache_listen_port)"
         for site, port in ports.get(host, []):
             if port in taken:
                 raise AnsibleFilterError(
@@ -246,7 +255,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
             "apache_trusted_proxies": [LOOPBACK] if local else sorted({addr[n] for n in members["nginx"]}),
             "apache_sites": [],
         }
-        port = int(_setting(hostvars, host, "apache_listen_port", role_defaults))
+        port = _port(_setting(hostvars, host, "apache_listen_port", role_defaults), f"apache_listen_port of host {host}")
         apache_servers.append(f"{_literal(listen)}:{port}")
     for host in members["uvicorn"]:
         plan[host]["uvicorn"] = {"uvicorn_apps": []}

@@ -280,3 +280,12 @@ def test_hosts_that_disagree_on_the_sites_are_named():
     hv = with_sites(SHOP, app2={"webstack_sites": [BLOG]})
     with pytest.raises(AnsibleFilterError, match="webstack_sites must be the same for every host.* app2"):
         webstack_hops(hv, THREE_TIERS, "chained")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"mid": {"apache_listen_port": "http"}}, "apache_listen_port of host mid 'http' is not a port number"),
+    ({"app1": {"uvicorn_port": "eight"}}, "uvicorn_port of host app1 'eight' is not a port number"),
+])
+def test_a_port_that_is_not_a_number_is_named(extra, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        webstack_hops(hostvars(**extra), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")

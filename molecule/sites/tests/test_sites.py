@@ -94,6 +94,7 @@ def test_names_no_site_serves_are_refused_and_never_reach_an_app():
 
 def test_a_third_site_comes_and_goes_without_touching_the_others():
     before = main_pids(SITES)
+    assert all(pid.isdigit() and pid != "0" for pid in before.values()), before
     sites = list(SITES.values())
     try:
         rc, out, _ = run_playbook(SITE_PLAYBOOK, {"webstack_sites": sites + [WIKI]})
