@@ -57,6 +57,9 @@ def targets(results):
          "<=", 0.3, "ms"),
         ("static file req/s vs the app's (direct Uvicorn, tiny)", cases["static file"]["ratio"], ">=", 6.0, "x"),
     ]
+    if "chained-3-open tiny" in cases:
+        listed.append(("chained-3 with the firewall vs without (tiny)",
+                       _paired_ratio(cases, "chained-3 tiny", "chained-3-open tiny"), ">=", 0.98, "x"))
     provisioning = results["provisioning"]
     if provisioning:
         listed.append(("idempotent re-run of chained on three hosts",

@@ -39,6 +39,8 @@ STACKS = {
               "about": "chained on one host with plain settings: no upstream keep-alive, Apache's stock keep-alive"},
     "split-1w": {"hosts": ["bench-split-1w"], "front": "bench-split-1w", "variant": True,
                  "about": "split on one host with one nginx worker instead of one per CPU"},
+    "chained-3-open": {"hosts": ["bench-open-edge", "bench-open-mid", "bench-open-app"], "front": "bench-open-edge",
+                       "variant": True, "about": "chained-3 with the firewall off (webstack_firewall: false)"},
 }
 # Uvicorn measured without a proxy: the app server of chained-3, on TCP.
 DIRECT_HOST = "bench-app"
@@ -107,6 +109,7 @@ def cases(ip, connections):
         for stack in ("split", "chained", "chained-3", "plain"):
             listed.append((f"{stack} {endpoint}", front[stack] + path, connections, 2, f"direct {endpoint}"))
     listed.append(("split-1w tiny", front["split-1w"] + ENDPOINTS["tiny"], connections, 2, "direct tiny"))
+    listed.append(("chained-3-open tiny", front["chained-3-open"] + ENDPOINTS["tiny"], connections, 2, "direct tiny"))
     listed.append(("static file", front["split"] + "/static/style.css", connections, 2, "direct tiny"))
     listed.append(("php page", front["split"] + "/index.php", connections, 2, "direct tiny"))
     for stack in ("direct", "split", "split-1w", "chained", "chained-3", "plain"):

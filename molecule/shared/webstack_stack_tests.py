@@ -10,7 +10,8 @@ import time
 
 import pytest
 from webstack_testlib import (
-    PROJECT_DIR, assert_unknown_names_refused, container_ip, docker, inventory, run_playbook, web_request,
+    PROJECT_DIR, assert_unknown_names_refused, connect_from, container_ip, docker, inventory, run_playbook,
+    web_request,
 )
 
 JOURNAL_UNITS = ["nginx.service", "apache2.service", "webstack-app.service"]
@@ -20,6 +21,10 @@ GROUPS = INVENTORY["groups"]
 FRONT = GROUPS["nginx"][0]
 TOPOLOGY = INVENTORY["hostvars"][FRONT].get("webstack_topology", "chained")
 SERVER_NAME = INVENTORY["hostvars"][FRONT].get("nginx_server_names", [FRONT])[0]
+# A container in no stack group, when the scenario has one: the firewall keeps it from the inner ports.
+STRANGER = (GROUPS["ungrouped"] or [None])[0]
+# Ports the role defaults give the app and Apache (no scenario here changes them).
+APP_PORT, APACHE_PORT = 8000, 8080
 
 
 def front_door(method, path, headers=None, tls=True, body=None):
@@ -150,6 +155,61 @@ def test_every_app_host_is_reached_and_one_can_stop():
         assert failures == [], failures
     finally:
         docker("exec", stopped, "systemctl", "start", "webstack-app.socket", "webstack-app.service")
+
+
+def inner_ports():
+    """(host, port) of every inner port reachable over the network: each app host's, and Apache's where
+    nginx is on another host (an Apache that shares the only nginx host listens on loopback)."""
+    ports = [(h, APP_PORT) for h in GROUPS["uvicorn"] if GROUPS["uvicorn"] != [FRONT]]
+    ports += [(h, APACHE_PORT) for h in GROUPS["apache"] if GROUPS["nginx"] != [h]]
+    return ports
+
+
+def need_stranger():
+    if STRANGER is None:
+        pytest.skip("the scenario has no stranger container")
+
+
+def test_a_stranger_reaches_the_front_door_and_no_inner_port():
+    need_stranger()
+    assert connect_from(STRANGER, container_ip(FRONT), 443)[0] == "open"
+    assert inner_ports(), "the scenario should have inner ports on the network"
+    for host, port in inner_ports():
+        result, seconds = connect_from(STRANGER, container_ip(host), port)
+        assert (result, seconds < 1) == ("refused", True), (host, port, result, seconds)
+    assert front_json("/api/whoami")["served_by"] in GROUPS["uvicorn"]
+
+
+def test_the_proxies_and_the_extra_sources_reach_the_inner_ports():
+    need_stranger()
+    for host, port in inner_ports():
+        # The runner is in webstack_firewall_extra_sources.
+        conn = http.client.HTTPConnection(container_ip(host), port, timeout=5)
+        try:
+            conn.request("GET", "/api/health" if port == APP_PORT else "/", headers={"Host": SERVER_NAME})
+            assert conn.getresponse().status in (200, 404), (host, port)
+        finally:
+            conn.close()
+    # Each rule names the host it lets in.
+    for host, _ in inner_ports():
+        listed = docker("exec", host, "nft", "list", "table", "inet", "webstack").stdout
+        proxies = GROUPS["apache"] if TOPOLOGY == "chained" and host in GROUPS["uvicorn"] else GROUPS["nginx"]
+        assert all(f'comment "{p}"' in listed for p in proxies), listed
+
+
+def test_the_operators_own_table_is_left_alone():
+    need_stranger()
+    for host in set(GROUPS["nginx"] + GROUPS["apache"] + GROUPS["uvicorn"]):
+        listed = docker("exec", host, "nft", "list", "table", "inet", "operator", check=False).stdout
+        assert 'tcp dport 9999 drop comment "operator rule"' in listed, (host, listed)
+
+
+def test_the_rules_come_back_after_nftables_restarts():
+    need_stranger()
+    host, port = inner_ports()[0]
+    docker("exec", host, "systemctl", "restart", "nftables.service")
+    assert "table inet webstack" in docker("exec", host, "nft", "list", "tables").stdout
+    assert connect_from(STRANGER, container_ip(host), port)[0] == "refused"
 
 
 def test_check_diff_on_the_converged_stack_changes_nothing():

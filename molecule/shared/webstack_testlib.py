@@ -131,6 +131,24 @@ def assert_unknown_names_refused(ip, known_name):
     assert web_request(ip, "GET", "/api/health", known_name)[0] == 200
 
 
+def connect_from(container, ip, port, timeout=3):
+    """Open a TCP connection from inside container to ip:port; returns how it went ('open', 'refused' or the
+    error's name) and the seconds it took."""
+    code = (
+        "import socket, time\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        f"    socket.create_connection(({ip!r}, {int(port)}), {timeout}).close(); result = 'open'\n"
+        "except ConnectionRefusedError:\n"
+        "    result = 'refused'\n"
+        "except OSError as err:\n"
+        "    result = type(err).__name__\n"
+        "print(result, round(time.monotonic() - start, 3))\n"
+    )
+    result, seconds = docker("exec", container, "python3", "-c", code).stdout.split()
+    return result, float(seconds)
+
+
 def http_json(url, headers=None, timeout=5):
     status, _, body = http_get(url, headers, timeout)
     assert status == 200, f"{url} answered {status}: {body[:300]}"
@@ -179,7 +197,7 @@ def inventory():
         check=True, capture_output=True, text=True, cwd=PROJECT_DIR,
     ).stdout
     data = json.loads(out)
-    groups = {name: data.get(name, {}).get("hosts", []) for name in ("nginx", "apache", "uvicorn")}
+    groups = {name: data.get(name, {}).get("hosts", []) for name in ("nginx", "apache", "uvicorn", "ungrouped")}
     return {"groups": groups, "hostvars": data.get("_meta", {}).get("hostvars", {})}
 
 

@@ -2,9 +2,10 @@
 
     {{ hostvars | webstack.tiers.webstack_hops(groups, webstack_topology, role_defaults, site_keys) }}
 
-returns {host: {"uvicorn": {...}, "apache": {...}, "nginx": {...}}}, with a key for each tier the host
-is in, holding the role variables the site playbook sets for that tier's role: `uvicorn_apps`,
-`apache_sites` (with Apache's listen address and trusted proxies) and `nginx_sites`, one item per site.
+returns {host: {"uvicorn": {...}, "apache": {...}, "nginx": {...}, "firewall": {...}}}, with a key for each
+tier the host is in (and the firewall for every host), holding the role variables the site playbook sets for
+that tier's role: `uvicorn_apps`, `apache_sites` (with Apache's listen address and trusted proxies) and
+`nginx_sites`, one item per site, and `firewall_rules`.
 role_defaults are the roles' own defaults (their defaults/main.yml files, merged): ports and paths come
 from there, never from a copy here. site_keys are the keys each role accepts in an item of those lists
 (from the roles' argument specs): a site's `nginx`, `apache` and `app` settings may use them, except the
@@ -24,7 +25,9 @@ Rules (README, "The topology contract" and "Several sites"):
 - Sockets are named after the site; ports are the operator's (`app.port`, required where an app is
   reached over TCP, except for the site `default`, which uses `uvicorn_port`). So adding, removing or
   reordering sites never moves another site's app.
-- Each tier trusts exactly the previous hop's addresses.
+- Each tier trusts exactly the previous hop's addresses, and (with `webstack_firewall`, on by default) only
+  those addresses and `webstack_firewall_extra_sources` may connect to its port: `firewall_rules` for every
+  stack host, one rule per inner port (Apache's, each app's on TCP) naming each source host.
 - A host's address is `webstack_address` when set, else its default IPv4 address from the facts.
 - Features are not hops: PHP is on by default in split and off in chained, and the site's
   `apache.php_enabled` (else `apache_php_enabled`) decides. Routes the inventory gives (a site's
@@ -35,6 +38,7 @@ Rules (README, "The topology contract" and "Several sites"):
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.webstack.tiers.plugins.filter.sites import (
     DEFAULT_SITE, app_socket_path, site_errors, site_list)
 
@@ -47,7 +51,7 @@ PROXY_USER = "www-data"
 DERIVED = (
     "uvicorn_apps", "uvicorn_bind", "uvicorn_host", "uvicorn_forwarded_allow_ips", "uvicorn_socket_users",
     "apache_sites", "apache_listen_address", "apache_trusted_proxies", "apache_backends", "apache_routes",
-    "nginx_sites", "nginx_upstreams",
+    "nginx_sites", "nginx_upstreams", "firewall_rules",
 )
 # A webstack_sites item: its own keys, and the role settings it may carry per tier.
 SITE_KEYS = ("name", "state", "server_names", "topology", "nginx", "apache", "app")
@@ -239,6 +243,29 @@ def _check_ports(hostvars, members, ports, role_defaults):
             taken[port] = site
 
 
+def _extra_sources(hostvars, host):
+    given = hostvars[host].get("webstack_firewall_extra_sources") or []
+    if not isinstance(given, list):
+        raise AnsibleFilterError(f"webstack_firewall_extra_sources of host {host} must be a list of addresses")
+    for source in given:
+        try:
+            ipaddress.ip_network(str(source), strict=False)
+        except ValueError:
+            raise AnsibleFilterError(f"webstack_firewall_extra_sources entry '{source}' of host {host} is not an "
+                                     "IP address or CIDR network") from None
+    return [{"address": str(source), "host": "webstack_firewall_extra_sources"} for source in given]
+
+
+def _firewall(hostvars, host, inner, addr):
+    """The host's firewall_rules: each inner port open to the hosts in front of it and the extra sources."""
+    extra = _extra_sources(hostvars, host)
+    if not boolean(hostvars[host].get("webstack_firewall", True), strict=False):
+        return []
+    return [{"name": name, "port": port,
+             "sources": [{"address": addr[h], "host": h} for h in sorted(set(proxies), key=addr.get)] + extra}
+            for name, port, proxies in inner.get(host, [])]
+
+
 def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
     members = {tier: list(groups.get(tier) or []) for tier in TIERS}
     hosts = _check_inventory(hostvars, members, topology)
@@ -246,6 +273,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
     sites, from_inventory = _sites(hostvars, hosts, topology, site_keys)
     plan = {h: {} for h in hosts}
 
+    inner = {}  # host -> [(what, port, the hosts in front of it)], for the firewall
     apache_servers = []
     for host in members["apache"]:
         local = members["nginx"] == [host]
@@ -257,6 +285,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
         }
         port = _port(_setting(hostvars, host, "apache_listen_port", role_defaults), f"apache_listen_port of host {host}")
         apache_servers.append(f"{_literal(listen)}:{port}")
+        inner.setdefault(host, []).append(("Apache", port, members["nginx"]))
     for host in members["uvicorn"]:
         plan[host]["uvicorn"] = {"uvicorn_apps": []}
     for host in members["nginx"]:
@@ -275,13 +304,14 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
         chained = site["topology"] == "chained"
         named = {"server_names": site["server_names"]} if from_inventory else {}
 
-        apps, app_servers = _apps(hostvars, members, addr, site,
-                                  members["apache"] if chained else members["nginx"], role_defaults)
+        proxies = members["apache"] if chained else members["nginx"]
+        apps, app_servers = _apps(hostvars, members, addr, site, proxies, role_defaults)
         for host, item in apps.items():
             plan[host]["uvicorn"]["uvicorn_apps"].append(item)
         for server in app_servers:
             if server["port"] is not None:
                 ports.setdefault(server["host"], []).append((name, server["port"]))
+                inner.setdefault(server["host"], []).append((f"{name} app", server["port"], proxies))
 
         for host in members["apache"]:
             php = site["apache"].get("php_enabled", hostvars[host].get("apache_php_enabled"))
@@ -311,6 +341,8 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
                 "routes": _merge_routes(routes, given),
             })
     _check_ports(hostvars, members, ports, role_defaults)
+    for host in hosts:
+        plan[host]["firewall"] = {"firewall_rules": _firewall(hostvars, host, inner, addr)}
     return plan
 
 

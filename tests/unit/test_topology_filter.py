@@ -63,7 +63,7 @@ def test_chained_three_tier_uses_tcp_everywhere_and_trusts_the_previous_hop():
         "name": "default", "upstreams": [{"name": "apache", "servers": ["10.0.0.20:8080"]}],
         "routes": [{"path": "/", "upstream": "apache"}],
     }]
-    assert set(plan["edge"]) == {"nginx"}
+    assert set(plan["edge"]) == {"nginx", "firewall"}
 
 
 def test_chained_all_in_one_uses_the_socket_and_loopback():
@@ -289,3 +289,43 @@ def test_hosts_that_disagree_on_the_sites_are_named():
 def test_a_port_that_is_not_a_number_is_named(extra, message):
     with pytest.raises(AnsibleFilterError, match=message):
         webstack_hops(hostvars(**extra), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
+
+
+def test_each_inner_port_is_open_to_the_hosts_in_front_of_it_only():
+    plan = webstack_hops(with_sites(SHOP, BLOG), THREE_TIERS, "chained")
+    assert plan["app1"]["firewall"]["firewall_rules"] == [
+        {"name": "shop app", "port": 8001, "sources": [{"address": "10.0.0.20", "host": "mid"}]},
+        {"name": "blog app", "port": 8002, "sources": [{"address": "10.0.0.10", "host": "edge"}]},
+    ]
+    assert plan["mid"]["firewall"]["firewall_rules"] == [
+        {"name": "Apache", "port": 8080, "sources": [{"address": "10.0.0.10", "host": "edge"}]}]
+    assert plan["edge"]["firewall"]["firewall_rules"] == []  # 80 and 443 are left as they are
+    # An app on a socket has no port to guard.
+    aio = webstack_hops(hostvars(), ALL_IN_ONE, "chained")["aio"]["firewall"]["firewall_rules"]
+    assert aio == [{"name": "Apache", "port": 8080, "sources": [{"address": "10.0.0.5", "host": "aio"}]}]
+
+
+def test_extra_sources_may_reach_every_inner_port_and_the_firewall_may_be_off():
+    extra = {"webstack_firewall_extra_sources": ["192.0.2.0/24", "fd00::7"]}
+    plan = webstack_hops(hostvars(app1=dict(extra)), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]},
+                         "chained")
+    assert plan["app1"]["firewall"]["firewall_rules"][0]["sources"] == [
+        {"address": "10.0.0.20", "host": "mid"},
+        {"address": "192.0.2.0/24", "host": "webstack_firewall_extra_sources"},
+        {"address": "fd00::7", "host": "webstack_firewall_extra_sources"}]
+    off = webstack_hops(hostvars(app1={"webstack_firewall": False}),
+                        {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
+    assert off["app1"]["firewall"]["firewall_rules"] == []
+
+
+def test_a_malformed_extra_source_is_named():
+    with pytest.raises(AnsibleFilterError, match="webstack_firewall_extra_sources entry '10.0.0.300' of host mid"):
+        webstack_hops(hostvars(mid={"webstack_firewall_extra_sources": ["10.0.0.300"]}),
+                      {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
+
+
+@pytest.mark.parametrize("off", [False, "false", "no", 0])
+def test_the_firewall_is_off_however_false_is_written(off):
+    plan = webstack_hops(hostvars(app1={"webstack_firewall": off}),
+                         {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
+    assert plan["app1"]["firewall"]["firewall_rules"] == []

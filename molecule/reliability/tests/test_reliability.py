@@ -268,6 +268,7 @@ def test_an_invalid_config_fails_with_the_validator_message_and_the_old_one_serv
     ({"apache_routes": [{"path": "api", "backend": "app"}]}, "apache_routes"),
     # A variable the topology decides: the playbook would override it, so it refuses it instead.
     ({"uvicorn_bind": "tcp"}, "uvicorn_bind"),
+    ({"webstack_firewall_extra_sources": ["10.0.0.300"]}, "webstack_firewall_extra_sources entry '10.0.0.300'"),
     # Valid changes for the first tiers, a bad value for the last: nothing may change before it is found.
     ({"uvicorn_workers": 3, "apache_proxy_timeout": 58, "nginx_https_port": 70000}, "nginx_https_port"),
     ({"uvicorn_workers": 3, "nginx_routes": [{"path": "/x/", "upstream": "nowhere"}]}, "nginx_routes"),
