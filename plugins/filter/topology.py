@@ -39,6 +39,7 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.webstack.tiers.plugins.filter.network import address_literal
 from ansible_collections.webstack.tiers.plugins.filter.sites import (
     DEFAULT_SITE, app_socket_path, site_errors, site_list)
 
@@ -92,10 +93,6 @@ def _port(value, name):
         return int(value)
     except (TypeError, ValueError):
         raise AnsibleFilterError(f"{name} '{value}' is not a port number") from None
-
-
-def _literal(address):
-    return f"[{address}]" if ":" in address else address
 
 
 def _same_everywhere(hostvars, hosts, name, default):
@@ -224,7 +221,7 @@ def _apps(hostvars, members, addr, site, proxies, role_defaults):
         }
         servers.append({"host": host, "port": None if local else port,
                         "unix": app_socket_path(completed) if local else None,
-                        "tcp": None if local else f"{_literal(addr[host])}:{port}"})
+                        "tcp": None if local else f"{address_literal(addr[host])}:{port}"})
     return items, servers
 
 
@@ -284,7 +281,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
             "apache_sites": [],
         }
         port = _port(_setting(hostvars, host, "apache_listen_port", role_defaults), f"apache_listen_port of host {host}")
-        apache_servers.append(f"{_literal(listen)}:{port}")
+        apache_servers.append(f"{address_literal(listen)}:{port}")
         inner.setdefault(host, []).append(("Apache", port, members["nginx"]))
     for host in members["uvicorn"]:
         plan[host]["uvicorn"] = {"uvicorn_apps": []}
