@@ -175,17 +175,28 @@ def _sites(hostvars, hosts, topology, site_keys):
             for item in given], True
 
 
-def _merge_routes(derived, given):
-    """The inventory's routes update the derived route with the same path and match, or go first."""
+def _merge_routes(derived, given, upstreams, source):
+    """The inventory's routes (from the variable named source) update the derived route with the same path
+    and match, or go first; a route must end up at one of the site's upstreams."""
     def key(route):
         return route.get("path"), route.get("match", "prefix")
 
     merged = [dict(route) for route in derived]
     extra = []
     for route in given or []:
+        if not isinstance(route, dict):
+            raise AnsibleFilterError(f"{source} entry {route!r} is not a route (a mapping with a path)")
         same = [m for m in merged if key(m) == key(route)]
+        if "upstream" in route and route["upstream"] not in upstreams:
+            raise AnsibleFilterError(
+                f"{source} entry {route} sends to upstream '{route['upstream']}', which this site does not have; "
+                f"it has {', '.join(upstreams)}")
         if same:
             same[0].update(route)
+        elif "upstream" not in route:
+            raise AnsibleFilterError(
+                f"{source} entry {route} names no upstream and no derived route has its path and match "
+                f"({', '.join(str(m['path']) for m in merged)}); give it an upstream ({', '.join(upstreams)})")
         else:
             extra.append(dict(route))
     return extra + merged
@@ -331,11 +342,14 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
                 {"path": "/", "upstream": "apache"},
             ]
         for host in members["nginx"]:
-            given = site["nginx"].get("routes", hostvars[host].get("nginx_routes"))
+            if "routes" in site["nginx"]:
+                given, source = site["nginx"]["routes"], f"webstack_sites {name}: nginx.routes"
+            else:
+                given, source = hostvars[host].get("nginx_routes"), f"nginx_routes of host {host}"
             plan[host]["nginx"]["nginx_sites"].append({
                 "name": name, **site["nginx"], **named,
                 "upstreams": upstreams,
-                "routes": _merge_routes(routes, given),
+                "routes": _merge_routes(routes, given, [u["name"] for u in upstreams], source),
             })
     _check_ports(hostvars, members, ports, role_defaults)
     for host in hosts:

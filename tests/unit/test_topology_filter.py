@@ -329,3 +329,20 @@ def test_the_firewall_is_off_however_false_is_written(off):
     plan = webstack_hops(hostvars(app1={"webstack_firewall": off}),
                          {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, "chained")
     assert plan["app1"]["firewall"]["firewall_rules"] == []
+
+
+@pytest.mark.parametrize("extra, topology, message", [
+    ({"nginx_routes": [{"path": "/x/", "upstream": "nowhere"}]}, "split",
+     r"nginx_routes of host edge entry .* sends to upstream 'nowhere', which this site does not have; it has apache, app"),
+    ({"nginx_routes": [{"path": "/api/", "client_max_body_size": "1k"}]}, "chained",
+     r"nginx_routes of host edge entry .* names no upstream and no derived route has its path and match \(/\)"),
+])
+def test_an_inventory_route_that_leads_nowhere_is_named(extra, topology, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        webstack_hops(hostvars(edge=extra), {"nginx": ["edge"], "apache": ["mid"], "uvicorn": ["app1"]}, topology)
+
+
+def test_a_sites_own_route_that_leads_nowhere_names_the_site():
+    blog = dict(BLOG, topology="chained")  # its /api/ option has no /api/ route to go with in chained
+    with pytest.raises(AnsibleFilterError, match="webstack_sites blog: nginx.routes entry .* names no upstream"):
+        webstack_hops(with_sites(SHOP, blog), THREE_TIERS, "chained")
