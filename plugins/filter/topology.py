@@ -274,6 +274,29 @@ def _firewall(hostvars, host, inner, addr):
             for name, port, proxies in inner.get(host, [])]
 
 
+def _hand_over_removal(plan, members, site):
+    """An absent site goes to every role as its name and state (and the app's own names, if it set them)."""
+    identity = {k: v for k, v in site["app"].items() if k in APP_IDENTITY}
+    for tier, var in (("uvicorn", "uvicorn_apps"), ("apache", "apache_sites"), ("nginx", "nginx_sites")):
+        for host in members[tier]:
+            plan[host][tier][var].append({"name": site["name"], "state": "absent",
+                                          **(identity if tier == "uvicorn" else {})})
+
+
+def _edge(chained, apache_servers, app_servers):
+    """nginx's upstreams and routes for a site of the topology."""
+    upstreams = [{"name": "apache", "servers": apache_servers}]
+    if chained:
+        return upstreams, [{"path": "/", "upstream": "apache"}]
+    upstreams.append({"name": "app", "servers": _servers(app_servers, "")})
+    return upstreams, [
+        {"path": "/api/ws", "match": "exact", "upstream": "app", "websocket": True},
+        {"path": "/api/", "upstream": "app"},
+        {"path": "\\.php$", "match": "regex", "upstream": "apache"},
+        {"path": "/", "upstream": "apache"},
+    ]
+
+
 def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
     members = {tier: list(groups.get(tier) or []) for tier in TIERS}
     hosts = _check_inventory(hostvars, members, topology)
@@ -301,15 +324,10 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
 
     ports = {}
     for site in sites:
-        name = site["name"]
         if site["state"] == "absent":
-            identity = {k: v for k, v in site["app"].items() if k in APP_IDENTITY}
-            for tier, var in (("uvicorn", "uvicorn_apps"), ("apache", "apache_sites"), ("nginx", "nginx_sites")):
-                for host in members[tier]:
-                    plan[host][tier][var].append(
-                        {"name": name, "state": "absent", **(identity if tier == "uvicorn" else {})})
+            _hand_over_removal(plan, members, site)
             continue
-        chained = site["topology"] == "chained"
+        name, chained = site["name"], site["topology"] == "chained"
         named = {"server_names": site["server_names"]} if from_inventory else {}
 
         proxies = members["apache"] if chained else members["nginx"]
@@ -330,17 +348,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
                 "routes": [{"path": "/", "backend": "app"}] if chained else [],
             })
 
-        upstreams = [{"name": "apache", "servers": apache_servers}]
-        if chained:
-            routes = [{"path": "/", "upstream": "apache"}]
-        else:
-            upstreams.append({"name": "app", "servers": _servers(app_servers, "")})
-            routes = [
-                {"path": "/api/ws", "match": "exact", "upstream": "app", "websocket": True},
-                {"path": "/api/", "upstream": "app"},
-                {"path": "\\.php$", "match": "regex", "upstream": "apache"},
-                {"path": "/", "upstream": "apache"},
-            ]
+        upstreams, routes = _edge(chained, apache_servers, app_servers)
         for host in members["nginx"]:
             if "routes" in site["nginx"]:
                 given, source = site["nginx"]["routes"], f"webstack_sites {name}: nginx.routes"
