@@ -64,10 +64,16 @@ def site_errors(sites, var):
     return errors
 
 
+def _made_for_site(site, key):
+    """Whether a completed site's value for key is the role's own, made for that site: the site left it out and
+    is not the default site (whose values are the role-wide ones)."""
+    return key in site.get("inherited", ()) and site["name"] != DEFAULT_SITE
+
+
 def app_socket_path(app):
     """The UNIX socket of a completed app (site_list): its own socket_path, else for the default app the
     role-wide one, else a socket in the app's own runtime directory, /run/<service_name>/app.sock."""
-    if "socket_path" in app.get("inherited", ()) and app["name"] != DEFAULT_SITE:
+    if _made_for_site(app, "socket_path"):
         return f"/run/{app['service_name']}/app.sock"
     return app["socket_path"]
 
@@ -81,8 +87,7 @@ def absent_site_paths(sites, patterns, own_dirs=()):
         if site.get("state") != "absent":
             continue
         paths += [pattern.format(name=site["name"]) for pattern in patterns]
-        paths += [site[key] for key in own_dirs
-                  if key in site.get("inherited", ()) and site["name"] != DEFAULT_SITE]
+        paths += [site[key] for key in own_dirs if _made_for_site(site, key)]
     return paths
 
 

@@ -42,6 +42,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.webstack.tiers.plugins.filter.network import address_literal
 from ansible_collections.webstack.tiers.plugins.filter.sites import (
     DEFAULT_SITE, app_socket_path, site_errors, site_list)
+from ansible_collections.webstack.tiers.plugins.test.network import ip_network
 
 TOPOLOGIES = ("chained", "split")
 TIERS = ("nginx", "apache", "uvicorn")
@@ -236,14 +237,11 @@ def _apps(hostvars, members, addr, site, proxies, role_defaults):
     return items, servers
 
 
-def _check_ports(hostvars, members, ports, role_defaults):
+def _check_ports(ports, apache_ports):
     """No two apps on a host ask for one port, nor one app for Apache's."""
-    for host in members["uvicorn"]:
-        taken = {}
-        if host in members["apache"]:
-            taken[_port(_setting(hostvars, host, "apache_listen_port", role_defaults),
-                        "apache_listen_port")] = "Apache (apache_listen_port)"
-        for site, port in ports.get(host, []):
+    for host, asked in ports.items():
+        taken = {apache_ports[host]: "Apache (apache_listen_port)"} if host in apache_ports else {}
+        for site, port in asked:
             if port in taken:
                 raise AnsibleFilterError(
                     f"webstack_sites: {taken[port]} and {site} both ask for port {port} on {host}; "
@@ -256,11 +254,9 @@ def _extra_sources(hostvars, host):
     if not isinstance(given, list):
         raise AnsibleFilterError(f"webstack_firewall_extra_sources of host {host} must be a list of addresses")
     for source in given:
-        try:
-            ipaddress.ip_network(str(source), strict=False)
-        except ValueError:
+        if not ip_network(source):
             raise AnsibleFilterError(f"webstack_firewall_extra_sources entry '{source}' of host {host} is not an "
-                                     "IP address or CIDR network") from None
+                                     "IP address or CIDR network")
     return [{"address": str(source), "host": "webstack_firewall_extra_sources"} for source in given]
 
 
@@ -305,7 +301,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
     plan = {h: {} for h in hosts}
 
     inner = {}  # host -> [(what, port, the hosts in front of it)], for the firewall
-    apache_servers = []
+    apache_servers, apache_ports = [], {}
     for host in members["apache"]:
         local = members["nginx"] == [host]
         listen = LOOPBACK if local else addr[host]
@@ -315,6 +311,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
             "apache_sites": [],
         }
         port = _port(_setting(hostvars, host, "apache_listen_port", role_defaults), f"apache_listen_port of host {host}")
+        apache_ports[host] = port
         apache_servers.append(f"{address_literal(listen)}:{port}")
         inner.setdefault(host, []).append(("Apache", port, members["nginx"]))
     for host in members["uvicorn"]:
@@ -359,7 +356,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
                 "upstreams": upstreams,
                 "routes": _merge_routes(routes, given, [u["name"] for u in upstreams], source),
             })
-    _check_ports(hostvars, members, ports, role_defaults)
+    _check_ports(ports, apache_ports)
     for host in hosts:
         plan[host]["firewall"] = {"firewall_rules": _firewall(hostvars, host, inner, addr)}
     return plan
