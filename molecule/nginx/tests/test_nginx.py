@@ -332,3 +332,16 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars,
     assert recap[EDGE]["changed"] == 0 and recap[EDGE]["failed"] == 1
     assert main_pid(host) == before
     assert request("GET", "/api/health")[0] == 200
+
+
+@input_checks_once()
+def test_a_bad_entry_is_told_only_the_rule_it_breaks(host):
+    """An upstream whose only fault is a hyphen in its name hears about the name, not about every rule."""
+    bad = {"nginx_upstreams": [{"name": "dummy-backend", "servers": ["127.0.0.1:8000"]}],
+           "nginx_routes": [{"path": "/", "upstream": "dummy-backend"}], "nginx_sites": [{"name": "a"}]}
+    rc, out, recap = run_playbook(NGINX_PLAYBOOK, bad, limit=EDGE)
+    assert rc != 0 and recap[EDGE]["changed"] == 0
+    failure = re.search(r"^\[ERROR\]: Task failed: Action failed: (.*)$", out, re.M).group(1)
+    assert "dummy-backend" in failure and "the name must be a letter" in failure, failure[:2000]
+    for other_rule in ("servers", "keepalive", "max_fails", "fail_timeout"):
+        assert other_rule not in failure, failure[:2000]
