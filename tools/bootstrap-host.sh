@@ -15,6 +15,8 @@ docker_answers || command -v dockerd >/dev/null 2>&1 || missing_packages+=(docke
 command -v debootstrap >/dev/null 2>&1 || missing_packages+=(debootstrap)
 [[ -x /usr/sbin/apt-cacher-ng ]] || missing_packages+=(apt-cacher-ng)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_packages+=(python3-venv)
+# The installed scenario reaches its hosts over SSH, as users reach servers.
+command -v ssh >/dev/null 2>&1 || missing_packages+=(openssh-client)
 # Load generators for the reliability scenario (and the benchmarks).
 command -v wrk >/dev/null 2>&1 || missing_packages+=(wrk)
 command -v ab >/dev/null 2>&1 || missing_packages+=(apache2-utils)
@@ -53,9 +55,14 @@ apt_cache_fetches() {
   curl -sf -o /dev/null --max-time 30 -x http://127.0.0.1:3142 "${mirror%/}/dists/bookworm/Release"
 }
 if is_debian_root && [[ -d /etc/apt-cacher-ng ]]; then
-  # Fetch from the mirror the images use; the package's default backend may be unreachable. The package
-  # may already have started the daemon with its defaults, so a changed setting always means a restart.
-  wanted="Remap-debrep: file:deb_mirror*.gz /debian ; ${mirror%/}/"
+  # Fetch from the mirror the images use; the package's default backend may be unreachable. Listen on
+  # loopback and on the default Docker bridge only: containers on any Docker network reach the host at that
+  # address (molecule/shared/create.yml points apt there), and nobody else needs the cache. The package may
+  # already have started the daemon with its defaults, so a changed setting always means a restart.
+  bridge="$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')"
+  [[ -n "$bridge" ]] || die "Docker's default bridge docker0 has no IPv4 address; the test containers reach the package cache there"
+  wanted="Remap-debrep: file:deb_mirror*.gz /debian ; ${mirror%/}/
+BindAddress: 127.0.0.1 ${bridge}"
   if [[ "$(cat /etc/apt-cacher-ng/zz_webstack.conf 2>/dev/null)" != "$wanted" ]] || ! apt_cache_fetches; then
     printf '%s\n' "$wanted" >/etc/apt-cacher-ng/zz_webstack.conf
     say "starting apt-cacher-ng (shared package cache for test containers)"

@@ -2,6 +2,7 @@
 
 import glob
 import os
+import subprocess
 
 import pytest
 
@@ -35,6 +36,16 @@ def test_packages_come_through_the_hosts_shared_cache(host):
     assert ":3142" in proxy, "apt in the container does not use the host's apt-cacher-ng"
     cached = glob.glob("/var/cache/apt-cacher-ng/**/hello_*.deb", recursive=True)
     assert cached, "hello_*.deb is not in the host's package cache"
+
+
+def test_the_shared_cache_listens_only_where_containers_need_it():
+    """apt-cacher-ng answers on loopback and the default Docker bridge, not on every address of the host."""
+    listening = subprocess.run(["ss", "-Hltn", "sport = :3142"], capture_output=True, text=True, check=True).stdout
+    addresses = {line.split()[3].rsplit(":", 1)[0] for line in listening.splitlines()}
+    docker0 = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", "docker0"], capture_output=True, text=True,
+                             check=True).stdout
+    bridge = docker0.split()[3].split("/")[0]
+    assert addresses == {"127.0.0.1", bridge}, listening
 
 
 def test_pip_cache_is_the_shared_host_directory(host):
