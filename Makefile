@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 SCENARIO ?=
 TOPOLOGY ?= chained
 
-.PHONY: help setup venv prereqs images test lint unit molecule bench demo demo-destroy build lock clean
+.PHONY: help setup venv prereqs images test lint unit molecule bench demo demo-destroy demo-clean build lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -55,11 +55,14 @@ molecule: venv images ## Every Molecule scenario, or those named in SCENARIO
 bench: venv images ## Provision the stacks and load them with wrk; figures to bench/results/ (BENCH_ARGS=--help)
 	@python bench/run.py $(BENCH_ARGS)
 
-demo: venv images ## Throwaway containers provisioned by the site playbook (TOPOLOGY=chained|split)
+demo: venv ## One throwaway container with the whole stack, then requests through it (TOPOLOGY=chained|split)
 	@tools/demo.sh up $(TOPOLOGY)
 
-demo-destroy: ## Remove the demo containers
+demo-destroy: venv ## Remove the demo container
 	@tools/demo.sh down
+
+demo-clean: venv ## Remove the demo container, the test images, the package caches and the demo log
+	@tools/demo.sh clean
 
 build: venv ## Build the collection tarball
 	@ansible-galaxy collection build --force --output-path dist .
