@@ -171,6 +171,9 @@ def test_security_headers_once_each_and_no_version():
         assert len(headers.get_all(name) or []) == 1, name
     assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
     assert headers["Server"] == "nginx"
+    # A value with double quotes and a backslash (molecule.yml) arrives exactly as written.
+    assert headers["Permissions-Policy"] == 'geolocation=(self "https://maps.webstack.test"), camera=()'
+    assert headers["X-Webstack-Test"] == 'a\\b "c"'
 
 
 def test_http2_is_offered():
@@ -314,6 +317,7 @@ def test_another_default_server_is_named_before_anything_changes(host):
         ({"nginx_upstreams": [{"name": "app", "servers": ["http://10.0.0.1:8000"]}]}, "nginx_upstreams"),
         ({"nginx_server_names": ["bad name!"], "nginx_sites": [{"name": "a"}]}, "nginx_server_names"),
         ({"nginx_default_server": "everyone"}, "nginx_default_server"),
+        ({"nginx_security_headers": {"X-Test": "a\nadd_header X-Injected 1"}}, "nginx_security_headers"),
         ({"nginx_sites": [{"name": "a", "server_names": ["a.test"]}, {"name": "a", "server_names": ["b.test"]}]},
          "nginx_sites: the name a is used twice"),
         ({"nginx_sites": [{"name": "a", "server_names": ["x.test"]}, {"name": "b", "server_names": ["x.test"]}]},
