@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from webstack_testlib import (
     PROJECT_DIR, container_ip, docker, http_json, input_checks_once, run_playbook, wait_for,
 )
@@ -139,6 +140,79 @@ def test_back_within_5_seconds_after_kill_9(host):
     assert "address already in use" not in journal.lower()
 
 
+def test_the_app_comes_back_by_itself_once_its_dependency_returns(host):
+    """An app that fails at every start for 30 s (say its database is down) keeps being retried, and serves
+    again within 10 s of the dependency coming back, with nobody running systemctl."""
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    down = "/etc/webstack-test-dependency-down"
+    dropin = f"/etc/systemd/system/{SERVICE}.service.d/zz-test-dependency.conf"
+    unit = f'[Service]\\nExecStartPre=/bin/sh -c "! test -e {down}"\\n'
+    host.run(f"mkdir -p {os.path.dirname(dropin)} && printf '{unit}' > {dropin} && systemctl daemon-reload && touch {down}")
+    try:
+        host.run(f"systemctl kill -s KILL {SERVICE}.service")
+        time.sleep(30)
+        state = host.run(f"systemctl show -p ActiveState,SubState --value {SERVICE}.service").stdout.split()
+        assert state != ["active", "running"], "the app ran although its dependency was down"
+        host.run(f"rm -f {down}")
+        body, waited = wait_for(lambda: health(host), timeout=20, interval=0.5)
+        print(f"FIGURE serving again {waited:.1f} s after the dependency returned")
+        assert body and body["status"] == "ok", f"not serving {waited:.1f} s after the dependency returned"
+        assert waited <= 10, f"serving again only after {waited:.1f} s"
+    finally:
+        host.run(f"rm -f {down} {dropin}; systemctl daemon-reload")
+        wait_for(lambda: health(host), timeout=20, interval=0.5)
+
+
+def test_open_files_limit_is_the_setting(host):
+    with open(os.path.join(PROJECT_DIR, "roles", "uvicorn", "defaults", "main.yml")) as defaults:
+        setting = host.ansible.get_variables().get("uvicorn_open_files_limit",
+                                                   yaml.safe_load(defaults)["uvicorn_open_files_limit"])
+    # A container cannot go above the hard limit its engine gave PID 1; a server has room for the default.
+    ceiling = int(re.search(r"^Max open files\s+\d+\s+(\d+)", host.file("/proc/1/limits").content_string, re.M).group(1))
+    limit = min(int(setting), ceiling)
+    for pid in [main_pid(host), *worker_pids(host)]:
+        limits = host.run(f"cat /proc/{pid}/limits").stdout
+        assert re.search(rf"^Max open files\s+{limit}\s+{limit}\s", limits, re.M), limits
+
+
+def test_the_app_writes_to_its_state_directory_and_nowhere_else(host):
+    state = f"/var/lib/{SERVICE}"
+    directory = host.file(state)
+    assert directory.is_directory and directory.user == SERVICE and directory.mode & 0o007 == 0
+    pid = main_pid(host)
+    assert f"STATE_DIRECTORY={state}" in host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
+    # In the app's own mount namespace, the mount that holds a path decides: its state directory is writable,
+    # the rest of /var/lib is not.
+    mounts = [line.split()[4:6] for line in host.file(f"/proc/{pid}/mountinfo").content_string.splitlines()]
+
+    def writable(path):
+        point, options = max((m for m in mounts if path == m[0] or path.startswith(m[0].rstrip("/") + "/")),
+                             key=lambda m: len(m[0]))
+        return options.split(",")[0] == "rw"
+
+    assert writable(state) and writable(f"{state}/data.db")
+    assert not writable("/var/lib") and not writable("/opt/webstack-app/app")
+
+
+def test_a_venv_made_by_another_python_is_rebuilt(host):
+    """After a Debian major upgrade the venv's packages sit under the old Python's lib directory, where the new
+    Python does not look. The role must notice it and build the venv again, not fail or serve a broken app."""
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    venv = "/opt/webstack-app/venv"
+    current = host.run(f"{venv}/bin/python -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'").stdout.strip()
+    # What an upgrade from Python 3.0 would leave behind: pyvenv.cfg and lib/ of the old version.
+    host.run(f"sed -i -E 's/^(version[a-z_]*) = .*/\\1 = 3.0.1/' {venv}/pyvenv.cfg"
+             f" && mv {venv}/lib/python{current} {venv}/lib/python3.0")
+    rc, out, recap = run_playbook(CONVERGE, limit=name)
+    assert rc == 0, out[-3000:]
+    assert not host.file(f"{venv}/lib/python3.0").exists
+    assert f"= {current}." in host.file(f"{venv}/pyvenv.cfg").content_string
+    assert health(host)["status"] == "ok"
+
+
 def worker_pids(host):
     return set(host.run(f"pgrep -u {SERVICE} -f spawn_main").stdout.split())
 
@@ -245,6 +319,11 @@ def test_check_diff_on_the_converged_host_changes_nothing(host):
         ({"uvicorn_apps": [{"name": "App_1", "port": 8001}]}, "uvicorn_apps: the name 'App_1' is not a slug"),
         ({"uvicorn_apps": [{"name": "a", "prot": 8001}]}, "prot"),
         ({"uvicorn_apps": [{"name": "b"}]}, "uvicorn_apps b: port must be set for an app on TCP"),
+        ({"uvicorn_open_files_limit": 100}, "uvicorn_open_files_limit"),
+        ({"uvicorn_writable_paths": ["relative/dir"]}, "uvicorn_writable_paths"),
+        # A line break would end the Environment= line and start a unit directive of the value's choosing.
+        ({"uvicorn_environment": {"A": "x\nExecStartPre=/bin/false"}}, "uvicorn_environment: the values of"),
+        ({"uvicorn_secret_environment": {"A": "x\nB=1"}}, "uvicorn_secret_environment: the values of"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
@@ -258,3 +337,15 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars,
     assert recap[name]["changed"] == 0 and recap[name]["failed"] == 1
     assert main_pid(host) == before
     assert health(host)["status"] == "ok"
+
+
+@input_checks_once()
+@pytest.mark.parametrize("bad_secret", [{"TOKEN": "MARKER-8d1f\nB=1"}, "MARKER-8d1f is not a dict"])
+def test_a_refused_secret_is_never_printed(host, bad_secret):
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    rc, out, recap = run_playbook(CONVERGE, {"uvicorn_secret_environment": bad_secret}, limit=name, options=["-v"])
+    assert rc != 0 and recap[name]["changed"] == 0, out[-2000:]
+    assert "uvicorn_secret_environment" in out
+    assert "MARKER-8d1f" not in out
