@@ -59,7 +59,8 @@ if is_debian_root && [[ -d /etc/apt-cacher-ng ]]; then
   # loopback and on the default Docker bridge only: containers on any Docker network reach the host at that
   # address (molecule/shared/create.yml points apt there), and nobody else needs the cache. The package may
   # already have started the daemon with its defaults, so a changed setting always means a restart.
-  bridge="$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')"
+  bridge_address() { ip -4 -o addr show dev docker0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }'; }
+  for _ in $(seq 1 20); do bridge="$(bridge_address)"; [[ -n "$bridge" ]] && break; sleep 0.5; done
   [[ -n "$bridge" ]] || die "Docker's default bridge docker0 has no IPv4 address; the test containers reach the package cache there"
   wanted="Remap-debrep: file:deb_mirror*.gz /debian ; ${mirror%/}/
 BindAddress: 127.0.0.1 ${bridge}"
