@@ -209,6 +209,32 @@ def input_checks_once():
     return pytest.mark.skipif(release != "bookworm", reason="OS-independent input checks run on Debian 12 only")
 
 
+def release_independent():
+    """pytest mark: behaviour that is the same on every Debian release runs on Debian 12 only."""
+    import pytest
+
+    release = os.environ.get("WEBSTACK_DEBIAN", "bookworm")
+    return pytest.mark.skipif(release != "bookworm", reason="the same on every release: runs on Debian 12 only")
+
+
+def assert_stale_policy_rc_d_goes(host, role, playbook, limit):
+    """A policy-rc.d that a first install of the role left behind when its run was killed (the role's marker,
+    holding every service start) is gone after the next run; a policy-rc.d of the operator's stays."""
+    path = "/usr/sbin/policy-rc.d"
+    try:
+        host.run(f"printf '#!/bin/sh\\n# written by webstack.tiers.{role} during its first install\\nexit 101\\n'"
+                 f" > {path} && chmod 0755 {path}")
+        rc, out, _ = run_playbook(playbook, limit=limit)
+        assert rc == 0, out[-2000:]
+        assert not host.file(path).exists, f"the policy-rc.d of an interrupted run is still there after {role} ran"
+        host.run(f"printf '#!/bin/sh\\n# the operator policy\\nexit 0\\n' > {path} && chmod 0755 {path}")
+        rc, out, _ = run_playbook(playbook, limit=limit)
+        assert rc == 0, out[-2000:]
+        assert "the operator policy" in host.file(path).content_string
+    finally:
+        host.run(f"rm -f {path}")
+
+
 def sslyze_compliance(server_name, ip, ca_pem, workdir, port=443):
     """Run sslyze against server_name:port at ip with Mozilla's intermediate profile; returns its output.
 

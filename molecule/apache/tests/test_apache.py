@@ -7,7 +7,10 @@ import os
 import socket
 
 import pytest
-from webstack_testlib import container_ip, docker, http_get, http_json, input_checks_once, run_playbook
+from webstack_testlib import (
+    assert_stale_policy_rc_d_goes, container_ip, docker, http_get, http_json, input_checks_once, release_independent,
+    run_playbook,
+)
 
 testinfra_hosts = ["ansible://apache-front"]
 JOURNAL_UNITS = ["apache2.service", "webstack-app.service", "php8.2-fpm.service", "php8.4-fpm.service"]
@@ -268,3 +271,8 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars,
     assert recap[FRONT]["changed"] == 0 and recap[FRONT]["failed"] == 1
     assert main_pid(host) == before
     assert http_json(url("/api/health"))["status"] == "ok"
+
+
+@release_independent()
+def test_a_policy_rc_d_left_by_an_interrupted_run_goes_and_an_operators_stays(host):
+    assert_stale_policy_rc_d_goes(host, "apache", APACHE_PLAYBOOK, FRONT)

@@ -13,8 +13,8 @@ import time
 
 import pytest
 from webstack_testlib import (
-    assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once, insecure_tls_context,
-    run_playbook, sslyze_compliance, web_request,
+    assert_stale_policy_rc_d_goes, assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once,
+    insecure_tls_context, release_independent, run_playbook, sslyze_compliance, web_request,
 )
 
 testinfra_hosts = ["ansible://nginx-edge"]
@@ -349,3 +349,8 @@ def test_a_bad_entry_is_told_only_the_rule_it_breaks(host):
     assert "dummy-backend" in failure and "the name must be a letter" in failure, failure[:2000]
     for other_rule in ("servers", "keepalive", "max_fails", "fail_timeout"):
         assert other_rule not in failure, failure[:2000]
+
+
+@release_independent()
+def test_a_policy_rc_d_left_by_an_interrupted_run_goes_and_an_operators_stays(host):
+    assert_stale_policy_rc_d_goes(host, "nginx", NGINX_PLAYBOOK, EDGE)
