@@ -148,7 +148,8 @@ def test_the_app_comes_back_by_itself_once_its_dependency_returns(host):
     down = "/etc/webstack-test-dependency-down"
     dropin = f"/etc/systemd/system/{SERVICE}.service.d/zz-test-dependency.conf"
     unit = f'[Service]\\nExecStartPre=/bin/sh -c "! test -e {down}"\\n'
-    host.run(f"mkdir -p {os.path.dirname(dropin)} && printf '{unit}' > {dropin} && systemctl daemon-reload && touch {down}")
+    host.run(f"mkdir -p {os.path.dirname(dropin)} && printf '{unit}' > {dropin}")
+    host.run(f"systemctl daemon-reload && touch {down}")
     try:
         host.run(f"systemctl kill -s KILL {SERVICE}.service")
         time.sleep(30)
@@ -169,7 +170,8 @@ def test_open_files_limit_is_the_setting(host):
         setting = host.ansible.get_variables().get("uvicorn_open_files_limit",
                                                    yaml.safe_load(defaults)["uvicorn_open_files_limit"])
     # A container cannot go above the hard limit its engine gave PID 1; a server has room for the default.
-    ceiling = int(re.search(r"^Max open files\s+\d+\s+(\d+)", host.file("/proc/1/limits").content_string, re.M).group(1))
+    pid1 = host.file("/proc/1/limits").content_string
+    ceiling = int(re.search(r"^Max open files\s+\d+\s+(\d+)", pid1, re.M).group(1))
     limit = min(int(setting), ceiling)
     for pid in [main_pid(host), *worker_pids(host)]:
         limits = host.run(f"cat /proc/{pid}/limits").stdout
