@@ -78,12 +78,17 @@ case "$action" in
   clean)
     molecule_quiet destroy -s demo >>"$log"
     mapfile -t images < <(docker image ls --format '{{.Repository}}:{{.Tag}}' webstack-tiers/debian)
-    ((${#images[@]} == 0)) || docker image rm "${images[@]}" >/dev/null
+    # An image that other test containers still run stays (docker refuses), and is named below.
+    removed=() kept=()
+    for image in "${images[@]}"; do
+      if docker image rm "$image" >>"$log" 2>&1; then removed+=("$image"); else kept+=("$image"); fi
+    done
     rm -rf "$cache"
     [[ -d /var/cache/apt-cacher-ng ]] && find /var/cache/apt-cacher-ng -mindepth 1 -delete
     rm -f "$log"
-    echo "demo: removed the demo container and network, the test images (${images[*]:-none}), the pip cache"
+    echo "demo: removed the demo container and network, the test images (${removed[*]:-none}), the pip cache"
     echo "      ($cache), the packages apt-cacher-ng kept, and $log."
+    ((${#kept[@]} == 0)) || echo "      Kept, because containers still use them: ${kept[*]}"
     echo "      Left as they were: the Debian packages the bootstrap installed and their services (see README,"
     echo "      Prerequisites) and the virtualenv .venv (make clean removes it)."
     ;;
