@@ -2,7 +2,8 @@
 # Run Molecule scenarios one after another with a progress line for each, then a summary.
 # usage: tools/run-scenarios.sh [SCENARIO ...]      (default: every scenario under molecule/)
 # A scenario may list the Debian releases to run under in molecule/<name>/debian-releases, and the
-# topologies to run in (WEBSTACK_TOPOLOGY) in molecule/<name>/topologies. The demo and bench scenarios are left out.
+# topologies to run in (WEBSTACK_TOPOLOGY) in molecule/<name>/topologies, each optionally followed by the releases
+# it runs on. The demo and bench scenarios are left out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,10 +23,14 @@ for s in "${scenarios[@]}"; do
   if [[ -f "molecule/$s/debian-releases" && -z "${WEBSTACK_DEBIAN_ONLY:-}" ]]; then
     releases="$(grep -v '^#' "molecule/$s/debian-releases" | xargs)"
   fi
-  topologies="-"
-  [[ -f "molecule/$s/topologies" ]] && topologies="$(grep -v '^#' "molecule/$s/topologies" | xargs)"
+  # Each line of topologies: a topology, then the releases it runs on if not all of them.
+  topologies=("-")
+  [[ -f "molecule/$s/topologies" ]] && mapfile -t topologies < <(grep -v -e '^#' -e '^[[:space:]]*$' "molecule/$s/topologies")
   for r in $releases; do
-    for t in $topologies; do runs+=("$s:$r:$t"); done
+    for line in "${topologies[@]}"; do
+      read -r t only <<<"$line"
+      [[ -z "$only" || " $only " == *" $r "* ]] && runs+=("$s:$r:$t")
+    done
   done
 done
 
