@@ -15,18 +15,19 @@ export NO_COLOR=1 ANSIBLE_NOCOLOR=1 PY_COLORS=0
 # Molecule looks for a scenario called default on every run and says it found none; there is none on purpose.
 molecule_quiet() { molecule "$@" 2>&1 | sed -u "/molecule\/default\/molecule.yml' glob failed/d"; }
 
+failed() {  # the end of the log, where to find the rest, and exit
+  printf 'FAILED\n\n'
+  tail -n 30 "$log"
+  printf '\n==> the whole log: %s\n' "$log"
+  exit 1
+}
+
 step() {  # step LABEL COMMAND...: run a command with its output in the log, print the label, ok and the time
   local label="$1" t0=$SECONDS
   shift
   printf '==> %-58s' "$label"
-  if "$@" >>"$log" 2>&1; then
-    printf 'ok (%ds)\n' $((SECONDS - t0))
-  else
-    printf 'FAILED\n\n'
-    tail -n 30 "$log"
-    printf '\n==> the whole log: %s\n' "$log"
-    exit 1
-  fi
+  "$@" >>"$log" 2>&1 || failed
+  printf 'ok (%ds)\n' $((SECONDS - t0))
 }
 
 # The play names of the site playbook as they start, each once: the run's progress on one screen.
@@ -46,9 +47,7 @@ case "$action" in
     step "the test image (Debian ${WEBSTACK_DEBIAN:-bookworm}, built once)" tools/build-image.sh "${WEBSTACK_DEBIAN:-bookworm}"
     echo "==> the container and the site playbook (about 2 minutes the first time)"
     t0=$SECONDS
-    if ! WEBSTACK_TOPOLOGY="$topology" converge; then
-      printf '==> FAILED\n\n'; tail -n 30 "$log"; printf '\n==> the whole log: %s\n' "$log"; exit 1
-    fi
+    WEBSTACK_TOPOLOGY="$topology" converge || { printf '==> '; failed; }
     echo "    done in $((SECONDS - t0)) s: $(grep -E '^\s*(│ *)?webstack-demo +:' "$log" | tail -n 1 | sed -E 's/.*(ok=[0-9]+ +changed=[0-9]+).*/\1/')"
 
     ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' webstack-demo)

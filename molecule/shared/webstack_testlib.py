@@ -201,20 +201,21 @@ def inventory():
     return {"groups": groups, "hostvars": data.get("_meta", {}).get("hostvars", {})}
 
 
-def input_checks_once():
-    """pytest mark: input validation is the same on every release, so it runs on Debian 12 only."""
+def _on_debian_12_only(reason):
     import pytest
 
     release = os.environ.get("WEBSTACK_DEBIAN", "bookworm")
-    return pytest.mark.skipif(release != "bookworm", reason="OS-independent input checks run on Debian 12 only")
+    return pytest.mark.skipif(release != "bookworm", reason=reason)
+
+
+def input_checks_once():
+    """pytest mark: input validation is the same on every release, so it runs on Debian 12 only."""
+    return _on_debian_12_only("OS-independent input checks run on Debian 12 only")
 
 
 def release_independent():
     """pytest mark: behaviour that is the same on every Debian release runs on Debian 12 only."""
-    import pytest
-
-    release = os.environ.get("WEBSTACK_DEBIAN", "bookworm")
-    return pytest.mark.skipif(release != "bookworm", reason="the same on every release: runs on Debian 12 only")
+    return _on_debian_12_only("the same on every release: runs on Debian 12 only")
 
 
 def assert_stale_policy_rc_d_goes(host, role, playbook, limit):
