@@ -32,6 +32,15 @@ def test_tarball_leaves_out_the_test_rig(tarball):
     assert leaked == []
 
 
+def test_tarball_holds_only_files_of_the_repository(tarball):
+    """Nothing a run leaves in the checkout (scenario logs, demo.log, caches) gets into the collection."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    with tarfile.open(tarball) as tar:
+        files = [member.name for member in tar.getmembers() if member.isfile()]
+    extra = set(files) - set(tracked.splitlines()) - {"MANIFEST.json", "FILES.json"}
+    assert sorted(extra) == []
+
+
 def test_tarball_installs_into_an_empty_collections_path(tarball, tmp_path):
     # Run away from the checkout so its ansible.cfg (which links the collection) plays no part.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
