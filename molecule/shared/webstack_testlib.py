@@ -94,14 +94,20 @@ def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeo
         conn.close()
 
 
-def peer_certificate_names(ip, sni):
-    """The DNS names (subject alternative names) of the certificate nginx at ip shows for the server name sni."""
+def peer_certificate(ip, sni):
+    """The certificate (cryptography x509) that nginx at ip shows for the server name sni."""
     from cryptography import x509
 
     with socket.create_connection((ip, 443), timeout=10) as raw:
         with insecure_tls_context().wrap_socket(raw, server_hostname=sni) as tls:
-            der = tls.getpeercert(binary_form=True)
-    names = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+
+
+def peer_certificate_names(ip, sni):
+    """The DNS names (subject alternative names) of the certificate nginx at ip shows for the server name sni."""
+    from cryptography import x509
+
+    names = peer_certificate(ip, sni).extensions.get_extension_for_class(x509.SubjectAlternativeName)
     return names.value.get_values_for_type(x509.DNSName)
 
 
@@ -234,6 +240,42 @@ def assert_stale_policy_rc_d_goes(host, role, playbook, limit):
         assert "the operator policy" in host.file(path).content_string
     finally:
         host.run(f"rm -f {path}")
+
+
+# Where a file holding a secret could be read by users other than root.
+READABLE_PLACES = "/etc /opt /var /srv /tmp /run /home /usr/local"
+
+
+def runs_a_secret_goes_through(playbook, limit, extra_vars, refused=(), after_converge=lambda: None):
+    """The runs a secret in extra_vars must go through unseen, each at -v: a converge (then after_converge()
+    checks it took), --check --diff (which finds nothing to change), and one run for each (more_vars, named)
+    in refused, which fails naming `named`. Returns their outputs, for secret_leaks."""
+    outputs = []
+
+    def run(more_vars, options):
+        rc, out, recap = run_playbook(playbook, {**extra_vars, **more_vars}, limit=limit, options=options)
+        outputs.append(out)
+        return rc, out, recap.get(limit, {})
+
+    rc, out, _ = run({}, ["-v"])
+    assert rc == 0, out[-3000:]
+    after_converge()
+    rc, out, recap = run({}, ["--check", "--diff", "-v"])
+    assert rc == 0 and recap["changed"] == 0, out[-3000:]
+    for more_vars, named in refused:
+        rc, out, _ = run(more_vars, ["-v"])
+        assert rc != 0 and named in out, out[-3000:]
+    return outputs
+
+
+def secret_leaks(host, pattern, outputs):
+    """Where pattern (an extended regex matching the secrets) shows outside root's reach: lines of the given
+    playbook outputs, lines of the host's journal, files that the user nobody can read. Empty when none."""
+    printed = [line for out in outputs for line in out.splitlines() if re.search(pattern, line)]
+    logged = host.run(f"journalctl -q --no-pager -o cat | grep -E '{pattern}'").stdout.splitlines()
+    readable = host.run(f"runuser -u nobody -- grep -rlsIE --devices=skip '{pattern}' {READABLE_PLACES}")
+    return {name: found[:5] for name, found in
+            (("printed", printed), ("logged", logged), ("readable", readable.stdout.split())) if found}
 
 
 def sslyze_compliance(server_name, ip, ca_pem, workdir, port=443):

@@ -3,7 +3,6 @@
 security" section quotes these figures; `make molecule SCENARIO=reliability` reproduces them."""
 
 import json
-import os
 import re
 import shutil
 import socket
