@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from webstack_role_tests import RoleUnderTest, assert_refused
 from webstack_testlib import (
-    PROJECT_DIR, container_ip, docker, http_json, input_checks_once, release_independent, run_playbook, wait_for,
+    PROJECT_DIR, container_ip, docker, http_json, input_checks_once, release_independent, run_playbook,
+    runs_a_secret_goes_through, secret_leaks, wait_for,
 )
 
 testinfra_hosts = ["ansible://uvicorn"]
@@ -307,6 +309,37 @@ def test_check_diff_on_the_converged_host_changes_nothing(host):
     assert main_pid(host) == before
 
 
+def normal_pins(text):
+    """name==version lines of a lock or of pip freeze, names written alike (PEP 503)."""
+    return {re.sub(r"[-_.]+", "-", m.group(1)).lower() + "==" + m.group(2)
+            for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)==([^\s;\\]+)", text, re.M)}
+
+
+@release_independent()
+def test_the_venv_holds_the_lock_and_a_file_that_does_not_match_it_is_refused(host, tmp_path_factory):
+    """The server packages are exactly those of the bundled lock; a lock whose hashes a file does not match (what
+    a tampered index would serve) stops the install of that app, and the other app keeps serving."""
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    lock = Path(PROJECT_DIR, "roles/uvicorn/files/sample_app/requirements.txt").read_text()
+    frozen = host.run("/opt/webstack-app/venv/bin/python -m pip freeze").stdout
+    assert normal_pins(frozen) == normal_pins(lock)
+
+    h11 = re.search(r"^h11==\S+ \\\n(?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+", lock, re.M)
+    tampered = lock.replace(h11.group(0), re.sub("[0-9a-f]{64}", "0" * 64, h11.group(0)))
+    path = tmp_path_factory.mktemp("lock") / "requirements.txt"
+    path.write_text(tampered)
+    app = {"name": "tampered", "port": 8003, "workers": 1, "python_lock_file": str(path)}
+    try:
+        rc, out, _ = run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, app]}, limit=name)
+        assert rc != 0 and "DO NOT MATCH THE HASHES" in out, out[-3000:]
+        assert not host.socket("tcp://0.0.0.0:8003").is_listening
+        assert health(host)["status"] == "ok"
+    finally:
+        run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, dict(app, state="absent")]}, limit=name)
+
+
 @input_checks_once()
 @pytest.mark.parametrize(
     "bad_vars, named",
@@ -324,6 +357,10 @@ def test_check_diff_on_the_converged_host_changes_nothing(host):
         ({"uvicorn_apps": [{"name": "b"}]}, "uvicorn_apps b: port must be set for an app on TCP"),
         ({"uvicorn_open_files_limit": 100}, "uvicorn_open_files_limit"),
         ({"uvicorn_writable_paths": ["relative/dir"]}, "uvicorn_writable_paths"),
+        # No default ref: a moving branch head is deployed only when named.
+        ({"uvicorn_app_source": "git", "uvicorn_app_git_repo": "https://git.example.invalid/app.git"},
+         "app_git_version for git (a tag or commit"),
+        ({"uvicorn_python_lock_file": "no/such/requirements.txt"}, "uvicorn_python_lock_file 'no/such"),
         # A line break would end the Environment= line and start a unit directive of the value's choosing.
         ({"uvicorn_environment": {"A": "x\nExecStartPre=/bin/false"}}, "uvicorn_environment: the values of"),
         ({"uvicorn_secret_environment": {"A": "x\nB=1"}}, "uvicorn_secret_environment: the values of"),
@@ -332,14 +369,8 @@ def test_check_diff_on_the_converged_host_changes_nothing(host):
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
     if is_unix(host):
         pytest.skip("one host is enough")
-    name = host.backend.get_hostname()
-    before = main_pid(host)
-    rc, out, recap = run_playbook(CONVERGE, bad_vars, limit=name)
-    assert rc != 0
-    assert named in out, out[-2000:]
-    assert recap[name]["changed"] == 0 and recap[name]["failed"] == 1
-    assert main_pid(host) == before
-    assert health(host)["status"] == "ok"
+    assert_refused(RoleUnderTest(playbook=CONVERGE, name=host.backend.get_hostname(), main_pid=lambda: main_pid(host),
+                                 serving=lambda: health(host)["status"] == "ok"), bad_vars, named)
 
 
 @input_checks_once()
@@ -352,3 +383,52 @@ def test_a_refused_secret_is_never_printed(host, bad_secret):
     assert rc != 0 and recap[name]["changed"] == 0, out[-2000:]
     assert "uvicorn_secret_environment" in out
     assert "MARKER-8d1f" not in out
+
+
+
+@release_independent()
+def test_secrets_never_leak(host):
+    """A token in the git URL, credentials in the pip index URL and a secret environment value, each a marker:
+    none appears in the output of a converge, of --check --diff or of a failing run at -v, in the journal, or
+    in a file that a user other than root can read."""
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    # A repository served over plain HTTP on the host itself; the server ignores the credentials, as PyPI does.
+    setup = host.run(
+        "set -e; apt-get install -y -q git >/dev/null; rm -rf /srv/webstack-test; mkdir -p /srv/webstack-test/src;"
+        " cp -r /opt/webstack-app/app/webstack_sample /srv/webstack-test/src/; cd /srv/webstack-test/src;"
+        " git init -q -b main; git add .; git -c user.name=t -c user.email=t@example.invalid commit -qm app;"
+        " git clone -q --bare . ../app.git; git -C ../app.git update-server-info;"
+        " systemd-run -q --unit webstack-test-git python3 -m http.server 8088 --bind 127.0.0.1"
+        " --directory /srv/webstack-test"
+    )
+    assert setup.rc == 0, setup.stderr
+    vault = {"name": "vault", "port": 8002, "workers": 1, "app_source": "git",
+             "app_git_repo": "http://deploy:MARKER-git-5c2e@127.0.0.1:8088/app.git", "app_git_version": "main",
+             "secret_environment": {"VAULT_TOKEN": "MARKER-env-5c2e"}}
+
+    def apps(**changes):
+        return {"uvicorn_apps": [{"name": "default"}, dict(vault, **changes)]}
+
+    def took():
+        assert http_json(f"http://{container_ip(name)}:8002/api/health")["status"] == "ok"
+
+    try:
+        outputs = runs_a_secret_goes_through(
+            CONVERGE, name, {"uvicorn_pip_index_url": "https://pip:MARKER-pip-5c2e@pypi.org/simple", **apps()},
+            refused=[
+                # A package the venv lacks makes pip ask the index; pip names it with the password starred out.
+                (apps(extra_python_packages=["webstack-no-such-package==1.0"]), "pip:****@pypi.org"),
+                # A token as the user name, the way some forges write it: git's module masks only a password.
+                (apps(app_git_repo="http://MARKER-git-5c2e@127.0.0.1:9/app.git"), "http://***@127.0.0.1:9/app.git"),
+            ],
+            after_converge=took)
+        assert secret_leaks(host, "MARKER-[a-z]*-5c2e", outputs) == {}
+        # The search would see them: they are on the host, where root alone reads them.
+        held = host.run("grep -lE 'MARKER-[a-z]*-5c2e' /opt/webstack-app-vault/app/.git/config"
+                        " /etc/webstack-app-vault/environment")
+        assert len(held.stdout.split()) == 2, held.stdout
+    finally:
+        run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, dict(vault, state="absent")]}, limit=name)
+        host.run("systemctl stop webstack-test-git; rm -rf /srv/webstack-test")
