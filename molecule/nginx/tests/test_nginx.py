@@ -9,12 +9,16 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
+from webstack_role_tests import *  # noqa: F401,F403  (pytest collects the shared tests from here)
+from webstack_role_tests import RoleUnderTest, assert_refused
 from webstack_testlib import (
     assert_stale_policy_rc_d_goes, assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once,
-    insecure_tls_context, release_independent, run_playbook, sslyze_compliance, web_request,
+    insecure_tls_context, peer_certificate, peer_certificate_names, release_independent, run_playbook,
+    runs_a_secret_goes_through, secret_leaks, sslyze_compliance, web_request,
 )
 
 testinfra_hosts = ["ansible://nginx-edge"]
@@ -40,6 +44,19 @@ def main_pid(host):
     return host.run("systemctl show -p MainPID --value nginx.service").stdout.strip()
 
 
+@pytest.fixture
+def role_under_test(host):
+    """For the tests of webstack_role_tests: nginx on nginx-edge, a cache header change, an invalid setting."""
+    return RoleUnderTest(
+        playbook=NGINX_PLAYBOOK, name=EDGE, main_pid=lambda: main_pid(host),
+        serving=lambda: request("GET", "/api/health")[0] == 200,
+        change={"nginx_static_max_age": 600},
+        changed=lambda: request("GET", "/static/style.css")[1]["Cache-Control"] == "public, max-age=600",
+        invalid={"nginx_worker_connections": 0}, invalid_named="worker_connections",
+        config_files=["/etc/nginx/nginx.conf"], read=lambda path: host.file(path).content_string,
+    )
+
+
 def test_plain_http_redirects_to_https_except_acme_challenges():
     status, headers, _ = request("GET", "/api/whoami?x=1", tls=False)
     assert status == 301 and headers["Location"] == f"https://{NAME}/api/whoami?x=1"
@@ -53,14 +70,7 @@ def test_names_the_site_does_not_serve_are_refused():
 
 def served_certificate_names(server_name):
     """The DNS names of the certificate the edge presents for server_name (SNI)."""
-    from cryptography import x509
-
-    ctx = insecure_tls_context()
-    with socket.create_connection((container_ip(EDGE), 443), timeout=10) as raw, \
-            ctx.wrap_socket(raw, server_hostname=server_name) as sock:
-        der = sock.getpeercert(binary_form=True)
-    cert = x509.load_der_x509_certificate(der)
-    return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    return peer_certificate_names(container_ip(EDGE), server_name)
 
 
 def test_each_site_answers_its_names_with_its_own_certificate():
@@ -254,40 +264,6 @@ def test_gixy_finds_nothing_in_the_rendered_config(tmp_path):
     assert rc == 0 and "No issues found" in out, out[-3000:]
 
 
-def test_second_converge_changes_nothing_and_keeps_the_process(host):
-    before = main_pid(host)
-    rc, out, recap = run_playbook(NGINX_PLAYBOOK, limit=EDGE)
-    assert rc == 0 and recap[EDGE]["changed"] == 0, out[-3000:]
-    assert main_pid(host) == before
-
-
-def test_check_diff_on_the_converged_host_changes_nothing(host):
-    rc, out, recap = run_playbook(NGINX_PLAYBOOK, limit=EDGE, options=["--check", "--diff"])
-    assert rc == 0 and recap[EDGE]["changed"] == 0 and recap[EDGE]["failed"] == 0, out[-3000:]
-
-
-def test_a_config_change_reloads_without_a_restart(host):
-    before = main_pid(host)
-    try:
-        rc, out, _ = run_playbook(NGINX_PLAYBOOK, {"nginx_static_max_age": 600}, limit=EDGE)
-        assert rc == 0, out[-3000:]
-        assert request("GET", "/static/style.css")[1]["Cache-Control"] == "public, max-age=600"
-        assert main_pid(host) == before
-    finally:
-        rc, out, _ = run_playbook(NGINX_PLAYBOOK, limit=EDGE)
-        assert rc == 0, out[-3000:]
-
-
-def test_an_invalid_config_never_goes_live(host):
-    """A value the argument spec accepts but nginx rejects: the validator stops it, nginx keeps serving."""
-    before = host.file("/etc/nginx/nginx.conf").content_string
-    rc, out, recap = run_playbook(NGINX_PLAYBOOK, {"nginx_worker_connections": 0}, limit=EDGE)
-    assert rc != 0 and recap[EDGE]["failed"] == 1
-    assert "worker_connections" in out, out[-3000:]
-    assert host.file("/etc/nginx/nginx.conf").content_string == before
-    assert request("GET", "/api/health")[0] == 200
-
-
 def test_another_default_server_is_named_before_anything_changes(host):
     """Two default servers on one port would make nginx refuse the whole configuration."""
     host.run("printf 'server {\\n    listen 8383 default_server;\\n    return 404;\\n}\\n' > /etc/nginx/conf.d/other.conf")
@@ -317,6 +293,7 @@ def test_another_default_server_is_named_before_anything_changes(host):
         ({"nginx_upstreams": [{"name": "app", "servers": ["http://10.0.0.1:8000"]}]}, "nginx_upstreams"),
         ({"nginx_server_names": ["bad name!"], "nginx_sites": [{"name": "a"}]}, "nginx_server_names"),
         ({"nginx_default_server": "everyone"}, "nginx_default_server"),
+        ({"nginx_static_source": "/no/such/webstack-static"}, "nginx_static_source '/no/such/webstack-static' is not a"),
         ({"nginx_security_headers": {"X-Test": "a\nadd_header X-Injected 1"}}, "nginx_security_headers"),
         ({"nginx_sites": [{"name": "a", "server_names": ["a.test"]}, {"name": "a", "server_names": ["b.test"]}]},
          "nginx_sites: the name a is used twice"),
@@ -328,14 +305,8 @@ def test_another_default_server_is_named_before_anything_changes(host):
          "nginx_sites a: routes entry"),
     ],
 )
-def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
-    before = main_pid(host)
-    rc, out, recap = run_playbook(NGINX_PLAYBOOK, bad_vars, limit=EDGE)
-    assert rc != 0
-    assert named in out, out[-2000:]
-    assert recap[EDGE]["changed"] == 0 and recap[EDGE]["failed"] == 1
-    assert main_pid(host) == before
-    assert request("GET", "/api/health")[0] == 200
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(role_under_test, bad_vars, named):
+    assert_refused(role_under_test, bad_vars, named)
 
 
 @input_checks_once()
@@ -354,3 +325,100 @@ def test_a_bad_entry_is_told_only_the_rule_it_breaks(host):
 @release_independent()
 def test_a_policy_rc_d_left_by_an_interrupted_run_goes_and_an_operators_stays(host):
     assert_stale_policy_rc_d_goes(host, "nginx", NGINX_PLAYBOOK, EDGE)
+
+
+@release_independent()
+def test_static_files_follow_their_source_exactly_and_switch_at_once(host, tmp_path_factory):
+    """With a static_source the site serves exactly the source's files. A new set goes live at once: no request
+    sees some new files and then an old one; a file removed from the source is gone; a re-run changes nothing."""
+    sites = host.ansible.get_variables()["nginx_sites"]
+    source = tmp_path_factory.mktemp("static")
+    names = [f"f{i:03}.txt" for i in range(200)]
+    with_source = [dict(site, static_source=str(source)) if site["name"] == "shop" else site for site in sites]
+
+    def write(version, files):
+        for old in source.iterdir():
+            old.unlink()
+        for name in files:
+            (source / name).write_text(f"{version}\n")
+
+    def static(name):
+        status, _, body = web_request(container_ip(EDGE), "GET", f"/static/{name}", SHOP)
+        return status, body.decode().strip() if status == 200 else ""
+
+    seen, stop = [], threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            for name in names[::7]:
+                seen.append(static(name)[1])
+
+    try:
+        write("v1", names + ["gone.txt"])
+        rc, out, _ = run_playbook(NGINX_PLAYBOOK, {"nginx_sites": with_source}, limit=EDGE)
+        assert rc == 0, out[-3000:]
+        assert static("f000.txt") == (200, "v1") and static("gone.txt") == (200, "v1")
+        assert static("style.css")[0] == 404  # the sample files are not part of the source
+
+        write("v2", names)
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            rc, out, _ = run_playbook(NGINX_PLAYBOOK, {"nginx_sites": with_source}, limit=EDGE)
+            time.sleep(1)
+        finally:
+            stop.set()
+            poller.join()
+        assert rc == 0, out[-3000:]
+        assert "v1" in seen and "v2" in seen, "the poller did not see the switch"
+        assert set(seen[seen.index("v2"):]) == {"v2"}, "an old file was served after a new one"
+        assert all(static(name) == (200, "v2") for name in names)
+        assert static("gone.txt")[0] == 404
+        assert host.file("/var/www/webstack-static-shop").is_symlink
+
+        rc, out, recap = run_playbook(NGINX_PLAYBOOK, {"nginx_sites": with_source}, limit=EDGE)
+        assert rc == 0 and recap[EDGE]["changed"] == 0, out[-3000:]
+    finally:
+        host.run("rm -rf /var/www/webstack-static-shop /var/www/webstack-static-shop.releases")
+        run_playbook(NGINX_PLAYBOOK, limit=EDGE)
+
+
+@release_independent()
+def test_a_provided_certificate_is_served_and_its_key_never_shown(host):
+    """A certificate and key given as text: the site presents exactly that certificate, and the key appears in
+    no output of a converge, --check --diff or a failing run at -v, not in the journal, and in no file another
+    user can read."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SHOP)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(SHOP)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    sites = [dict(site, tls_certificate_source="provided", tls_key_content=key_pem,
+                  tls_certificate_content=cert.public_bytes(serialization.Encoding.PEM).decode())
+             if site["name"] == "shop" else site for site in host.ansible.get_variables()["nginx_sites"]]
+
+    def took():
+        assert peer_certificate(container_ip(EDGE), SHOP).serial_number == cert.serial_number
+
+    try:
+        outputs = runs_a_secret_goes_through(NGINX_PLAYBOOK, EDGE, {"nginx_sites": sites},
+                                             refused=[({"nginx_https_port": 70000}, "nginx_https_port")],
+                                             after_converge=took)
+        # Part of the key's body stands for all of it.
+        assert secret_leaks(host, re.escape(key_pem.splitlines()[1][8:48]), outputs) == {}
+    finally:
+        # The role keeps an existing certificate: without these files it makes its self-signed one again.
+        host.run("rm -f /etc/nginx/tls/webstack-shop.crt /etc/nginx/tls/webstack-shop.key")
+        run_playbook(NGINX_PLAYBOOK, limit=EDGE)
