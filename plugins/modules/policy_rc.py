@@ -1,0 +1,129 @@
+#!/usr/bin/python
+"""Hold a package's services from starting while it is first installed, with a policy-rc.d of the role's own."""
+
+DOCUMENTATION = r"""
+module: policy_rc
+short_description: Hold services from starting during a package's first installation
+description:
+  - Debian's maintainer scripts start services through invoke-rc.d, which asks C(/usr/sbin/policy-rc.d) first.
+  - C(state=present) writes a policy-rc.d that refuses (exit 101) to start the named services and allows
+    everything else, only when there is no policy-rc.d yet. One that is there already, whoever wrote it, decides.
+  - C(state=absent) removes the policy-rc.d only when I(owner) wrote it. A run killed during an install leaves it
+    behind; the next run's C(state=absent) cleans it up. Anyone else's stays.
+options:
+  owner:
+    description: Who writes the file (a role name); it is written in the file and recognised by C(state=absent).
+    type: str
+    required: true
+  services:
+    description: The services whose start is held. Required with C(state=present).
+    type: list
+    elements: str
+    default: []
+  state:
+    description: C(present) to hold the services, C(absent) to remove the owner's file.
+    type: str
+    choices: [present, absent]
+    default: present
+  path:
+    description: Where invoke-rc.d looks for the policy.
+    type: path
+    default: /usr/sbin/policy-rc.d
+author: webstack.tiers
+"""
+
+EXAMPLES = r"""
+- name: Hold nginx's start during the first installation
+  webstack.tiers.policy_rc:
+    owner: webstack.tiers.nginx
+    services: [nginx]
+  register: held
+
+- name: Allow it again
+  webstack.tiers.policy_rc:
+    owner: webstack.tiers.nginx
+    state: absent
+  when: held is changed
+"""
+
+RETURN = r"""
+held:
+  description: Whether the services are held by the owner's file after the task.
+  type: bool
+  returned: always
+"""
+
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+_SERVICE = re.compile(r"[A-Za-z0-9@._-]+")
+
+
+def marker(owner):
+    return f"# written by {owner} "
+
+
+def policy(owner, services):
+    """The script: exit 101 (action forbidden) for the services, 0 (allowed) for everything else."""
+    return (f"#!/bin/sh\n{marker(owner)}during its first install\n"
+            f"case \"$1\" in {'|'.join(services)}) exit 101 ;; esac\nexit 0\n")
+
+
+def written_by(path, owner):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return marker(owner) in handle.read()
+    except FileNotFoundError:
+        return False
+
+
+def hold(path, content):
+    """Write the file only if none exists, all at once: a link of a complete temporary file fails if one does."""
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".policy-rc.d.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.chmod(temporary, 0o755)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(temporary)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "owner": {"type": "str", "required": True},
+            "services": {"type": "list", "elements": "str", "default": []},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "path": {"type": "path", "default": "/usr/sbin/policy-rc.d"},
+        },
+        supports_check_mode=True,
+    )
+    owner, services, path = module.params["owner"], module.params["services"], module.params["path"]
+    if module.params["state"] == "absent":
+        if not written_by(path, owner):
+            module.exit_json(changed=False, held=False)
+        if not module.check_mode:
+            os.unlink(path)
+        module.exit_json(changed=True, held=False)
+    bad = [service for service in services if not _SERVICE.fullmatch(service)]
+    if bad or not services or "\n" in owner:
+        module.fail_json(msg=f"policy_rc: services must be plain service names, at least one: {services}; "
+                             "owner must be one line")
+    if os.path.lexists(path):
+        module.exit_json(changed=False, held=written_by(path, owner))
+    if module.check_mode:
+        module.exit_json(changed=True, held=True)
+    written = hold(path, policy(owner, services))
+    module.exit_json(changed=written, held=written or written_by(path, owner))
+
+
+if __name__ == "__main__":
+    main()

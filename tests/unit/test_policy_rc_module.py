@@ -1,0 +1,69 @@
+"""The policy_rc module: the apache and nginx roles hold their service's start during a first install with it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "policy_rc.py"
+
+
+def run(tmp_path, check=False, **args):
+    args.setdefault("path", str(tmp_path / "policy-rc.d"))
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check)}))
+    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def invoke_rc(policy, service):
+    """What invoke-rc.d does with the policy: 101 forbids the start."""
+    return subprocess.run(["sh", str(policy), service, "start"]).returncode
+
+
+def test_it_holds_only_the_named_services_and_goes_again(tmp_path):
+    policy = tmp_path / "policy-rc.d"
+    result = run(tmp_path, owner="webstack.tiers.nginx", services=["nginx"])
+    assert result["changed"] and result["held"]
+    assert policy.stat().st_mode & 0o777 == 0o755
+    assert (invoke_rc(policy, "nginx"), invoke_rc(policy, "apache2"), invoke_rc(policy, "nginx-x")) == (101, 0, 0)
+    assert run(tmp_path, owner="webstack.tiers.nginx", state="absent")["changed"]
+    assert not policy.exists()
+    assert not run(tmp_path, owner="webstack.tiers.nginx", state="absent")["changed"]
+
+
+@pytest.mark.parametrize("theirs", ["#!/bin/sh\nexit 101\n",
+                                    "#!/bin/sh\n# written by webstack.tiers.apache during its first install\n"])
+def test_a_policy_of_anyone_else_is_never_written_over_nor_removed(tmp_path, theirs):
+    policy = tmp_path / "policy-rc.d"
+    policy.write_text(theirs)
+    result = run(tmp_path, owner="webstack.tiers.nginx", services=["nginx"])
+    assert (result["changed"], result["held"]) == (False, False)
+    assert not run(tmp_path, owner="webstack.tiers.nginx", state="absent")["changed"]
+    assert policy.read_text() == theirs
+
+
+def test_the_one_a_killed_run_left_is_recognised_and_removed(tmp_path):
+    policy = tmp_path / "policy-rc.d"
+    policy.write_text("#!/bin/sh\n# written by webstack.tiers.nginx during its first install\nexit 101\n")
+    assert run(tmp_path, owner="webstack.tiers.nginx", services=["nginx"])["held"]
+    assert run(tmp_path, owner="webstack.tiers.nginx", state="absent")["changed"]
+    assert not policy.exists()
+
+
+def test_check_mode_says_what_it_would_do_and_does_nothing(tmp_path):
+    policy = tmp_path / "policy-rc.d"
+    assert run(tmp_path, check=True, owner="webstack.tiers.nginx", services=["nginx"])["changed"]
+    assert not policy.exists()
+    policy.write_text("# written by webstack.tiers.nginx during its first install\n")
+    assert run(tmp_path, check=True, owner="webstack.tiers.nginx", state="absent")["changed"]
+    assert policy.exists()
+
+
+@pytest.mark.parametrize("services", [["nginx;reboot"], ["a b"], ["x)"], []])
+def test_a_service_that_is_not_a_plain_name_is_refused(tmp_path, services):
+    result = run(tmp_path, owner="webstack.tiers.nginx", services=services)
+    assert result.get("failed")
+    assert not (tmp_path / "policy-rc.d").exists()
