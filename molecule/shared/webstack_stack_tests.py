@@ -10,11 +10,11 @@ import time
 
 import pytest
 from webstack_testlib import (
-    PROJECT_DIR, assert_unknown_names_refused, connect_from, container_ip, docker, inventory, run_playbook,
-    web_request,
+    APACHE_PORT, APP_PORT, APP_SERVICE, APP_SOCKET, APP_UNITS, PROJECT_DIR, assert_unknown_names_refused,
+    connect_from, container_ip, docker, inventory, run_playbook, web_request,
 )
 
-JOURNAL_UNITS = ["nginx.service", "apache2.service", "webstack-app.service"]
+JOURNAL_UNITS = ["nginx.service", "apache2.service", f"{APP_SERVICE}.service"]
 SITE = os.path.join(PROJECT_DIR, "playbooks", "site.yml")
 INVENTORY = inventory()
 GROUPS = INVENTORY["groups"]
@@ -23,8 +23,6 @@ TOPOLOGY = INVENTORY["hostvars"][FRONT].get("webstack_topology", "chained")
 SERVER_NAME = INVENTORY["hostvars"][FRONT].get("nginx_server_names", [FRONT])[0]
 # A container in no stack group, when the scenario has one: the firewall keeps it from the inner ports.
 STRANGER = (GROUPS["ungrouped"] or [None])[0]
-# Ports the role defaults give the app and Apache (no scenario here changes them).
-APP_PORT, APACHE_PORT = 8000, 8080
 
 
 def front_door(method, path, headers=None, tls=True, body=None):
@@ -79,11 +77,11 @@ def test_the_app_sees_the_real_client_https_the_host_and_a_request_id():
 
 def test_an_app_host_believes_no_forwarded_headers_from_a_stranger():
     """Straight to an app host's TCP port from the test runner, which is no proxy of it."""
-    tcp_apps = [h for h in GROUPS["uvicorn"] if docker("exec", h, "test", "-S", "/run/webstack-app/app.sock",
+    tcp_apps = [h for h in GROUPS["uvicorn"] if docker("exec", h, "test", "-S", APP_SOCKET,
                                                       check=False).returncode != 0]
     if not tcp_apps:
         pytest.skip("the app listens on a UNIX socket only")
-    conn = http.client.HTTPConnection(container_ip(tcp_apps[0]), 8000, timeout=10)
+    conn = http.client.HTTPConnection(container_ip(tcp_apps[0]), APP_PORT, timeout=10)
     try:
         conn.request("GET", "/api/whoami", headers={"X-Forwarded-For": "203.0.113.78", "X-Forwarded-Proto": "https"})
         seen = json.loads(conn.getresponse().read())
@@ -142,7 +140,7 @@ def test_every_app_host_is_reached_and_one_can_stop():
     served = {front_json("/api/whoami")["served_by"] for _ in range(4 * len(apps))}
     assert served == set(apps)
     stopped = apps[-1]
-    docker("exec", stopped, "systemctl", "stop", "webstack-app.socket", "webstack-app.service")
+    docker("exec", stopped, "systemctl", "stop", *APP_UNITS)
     try:
         failures = []
         for i in range(40):
@@ -154,7 +152,7 @@ def test_every_app_host_is_reached_and_one_can_stop():
                 assert json.loads(body)["served_by"] != stopped
         assert failures == [], failures
     finally:
-        docker("exec", stopped, "systemctl", "start", "webstack-app.socket", "webstack-app.service")
+        docker("exec", stopped, "systemctl", "start", *APP_UNITS)
 
 
 def inner_ports():

@@ -7,11 +7,33 @@ import re
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
+import yaml
+
 PROJECT_DIR = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
+sys.path.insert(0, os.path.join(PROJECT_DIR, "collections"))
+from ansible_collections.webstack.tiers.plugins.filter.sites import app_socket_path  # noqa: E402
+
+
+def role_defaults(role):
+    """A role's defaults/main.yml: the tests ask it for ports, names and paths instead of repeating them."""
+    with open(os.path.join(PROJECT_DIR, "roles", role, "defaults", "main.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+_UVICORN = role_defaults("uvicorn")
+# The default app as the uvicorn role sets it up: its service (and units), its TCP port, and the socket the
+# role's own filter derives.
+APP_SERVICE = _UVICORN["uvicorn_service_name"]
+APP_UNITS = [f"{APP_SERVICE}.socket", f"{APP_SERVICE}.service"]
+APP_PORT = _UVICORN["uvicorn_port"]
+APP_SOCKET = app_socket_path({"name": "default", "service_name": APP_SERVICE,
+                              "socket_path": _UVICORN["uvicorn_socket_path"]})
+APACHE_PORT = role_defaults("apache")["apache_listen_port"]
 
 
 def docker(*args, check=True):

@@ -72,8 +72,9 @@ def _made_for_site(site, key):
 
 def app_socket_path(app):
     """The UNIX socket of a completed app (site_list): its own socket_path, else for the default app the
-    role-wide one, else a socket in the app's own runtime directory, /run/<service_name>/app.sock."""
-    if _made_for_site(app, "socket_path"):
+    role-wide one, else (and when that is "") a socket in the app's own runtime directory,
+    /run/<service_name>/app.sock."""
+    if _made_for_site(app, "socket_path") or not app.get("socket_path"):
         return f"/run/{app['service_name']}/app.sock"
     return app["socket_path"]
 

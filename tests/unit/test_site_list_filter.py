@@ -86,6 +86,14 @@ def test_an_apps_socket_sits_in_its_own_runtime_directory():
         "/run/wiki/app.sock"]
 
 
+def test_the_default_apps_socket_follows_its_service_name_unless_set():
+    default, = site_list([{"name": "default"}], {"service_name": "shop-api", "socket_path": ""}, ["service_name"])
+    assert app_socket_path(default) == "/run/shop-api/app.sock"
+    default, = site_list([{"name": "default"}], {"service_name": "shop-api", "socket_path": "/run/shop-api/x.sock"},
+                         ["service_name"])
+    assert app_socket_path(default) == "/run/shop-api/x.sock"
+
+
 def test_an_absent_site_leaves_nothing_of_what_the_role_made():
     sites = site_list([{"name": "default", "state": "absent"}, {"name": "shop", "state": "absent"},
                        {"name": "blog", "state": "absent", "static_dir": "/srv/blog"}, {"name": "wiki"}],

@@ -77,6 +77,12 @@ def test_chained_all_in_one_uses_the_socket_and_loopback():
     assert item(plan, "aio", "nginx")["upstreams"] == [{"name": "apache", "servers": ["127.0.0.1:8080"]}]
 
 
+def test_renaming_the_app_service_alone_moves_its_socket_and_the_proxy_follows():
+    groups = {"nginx": ["aio"], "apache": ["aio"], "uvicorn": ["aio"]}
+    plan = webstack_hops(hostvars(aio={"uvicorn_service_name": "shop-api"}), groups, "chained")
+    assert item(plan, "aio", "apache")["backends"][0]["servers"] == ["unix:/run/shop-api/app.sock"]
+
+
 def test_split_sends_api_to_the_apps_and_the_rest_to_apache():
     groups = {"nginx": ["edge"], "apache": ["edge"], "uvicorn": ["app1", "app2"]}
     plan = webstack_hops(hostvars(), groups, "split")

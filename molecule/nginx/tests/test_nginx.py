@@ -16,13 +16,13 @@ import pytest
 from webstack_role_tests import *  # noqa: F401,F403  (pytest collects the shared tests from here)
 from webstack_role_tests import RoleUnderTest, assert_refused
 from webstack_testlib import (
-    assert_stale_policy_rc_d_goes, assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once,
+    APP_SERVICE, APP_UNITS, assert_stale_policy_rc_d_goes, assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once,
     insecure_tls_context, peer_certificate, peer_certificate_names, release_independent, run_playbook,
     runs_a_secret_goes_through, secret_leaks, sslyze_compliance, web_request,
 )
 
 testinfra_hosts = ["ansible://nginx-edge"]
-JOURNAL_UNITS = ["nginx.service", "webstack-app.service"]
+JOURNAL_UNITS = ["nginx.service", f"{APP_SERVICE}.service"]
 NGINX_PLAYBOOK = os.path.join(os.path.dirname(__file__), "..", "nginx.yml")
 EDGE = "nginx-edge"
 NAME = "edge.webstack.test"
@@ -218,7 +218,7 @@ def test_websocket_upgrade_passes_on_its_route():
 
 
 def test_backend_down_gives_the_clean_error_page(host):
-    host.run("systemctl stop webstack-app.socket webstack-app.service")
+    host.run(f"systemctl stop {' '.join(APP_UNITS)}")
     try:
         started = time.monotonic()
         status, headers, body = request("GET", "/api/health")
@@ -227,7 +227,7 @@ def test_backend_down_gives_the_clean_error_page(host):
         assert b"Service temporarily unavailable" in body and b"nginx" not in body
         assert headers["Strict-Transport-Security"]
     finally:
-        host.run("systemctl start webstack-app.socket webstack-app.service")
+        host.run(f"systemctl start {' '.join(APP_UNITS)}")
 
 
 def test_json_access_log_has_request_id_upstream_and_timings(host):

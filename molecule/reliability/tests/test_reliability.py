@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from webstack_stack_tests import FRONT, SERVER_NAME, SITE, front_door, runner_ip
-from webstack_testlib import PROJECT_DIR, container_ip, docker, gixy_findings, run_playbook, sslyze_compliance
+from webstack_testlib import (
+    APP_SERVICE, APP_UNITS, PROJECT_DIR, container_ip, docker, gixy_findings, run_playbook, sslyze_compliance,
+)
 
-JOURNAL_UNITS = ["nginx.service", "apache2.service", "webstack-app.service", "webstack-app.socket"]
-APP = "webstack-app"
+JOURNAL_UNITS = ["nginx.service", "apache2.service", *APP_UNITS]
+APP = APP_SERVICE
 
 
 def figure(name, value):

@@ -12,14 +12,14 @@ import pytest
 import yaml
 from webstack_role_tests import RoleUnderTest, assert_refused
 from webstack_testlib import (
-    PROJECT_DIR, container_ip, docker, http_json, input_checks_once, release_independent, run_playbook,
-    runs_a_secret_goes_through, secret_leaks, wait_for,
+    APP_SERVICE, APP_SOCKET, APP_UNITS, PROJECT_DIR, container_ip, docker, http_json, input_checks_once,
+    release_independent, run_playbook, runs_a_secret_goes_through, secret_leaks, wait_for,
 )
 
 testinfra_hosts = ["ansible://uvicorn"]
-JOURNAL_UNITS = ["webstack-app.service", "webstack-app.socket"]
-SERVICE = "webstack-app"
-SOCKET = "/run/webstack-app/app.sock"
+JOURNAL_UNITS = APP_UNITS
+SERVICE = APP_SERVICE
+SOCKET = APP_SOCKET
 CONVERGE = os.path.join(os.path.dirname(__file__), "..", "converge.yml")
 
 
@@ -197,6 +197,32 @@ def test_the_app_writes_to_its_state_directory_and_nowhere_else(host):
 
     assert writable(state) and writable(f"{state}/data.db")
     assert not writable("/var/lib") and not writable("/opt/webstack-app/app")
+
+
+@release_independent()
+def test_renaming_the_service_alone_moves_its_socket(host):
+    """uvicorn_service_name without uvicorn_socket_path: the socket goes to /run/<new name>/app.sock and serves
+    there (preflight used to refuse the old default path). Its user and directory are its own, so that removing
+    it afterwards leaves the first app serving on its own socket."""
+    if not is_unix(host):
+        pytest.skip("the socket host shows it")
+    name = host.backend.get_hostname()
+    renamed = {"uvicorn_service_name": "webstack-renamed", "uvicorn_user": "webstack-renamed",
+               "uvicorn_group": "webstack-renamed", "uvicorn_install_dir": "/opt/webstack-renamed",
+               "uvicorn_apps": [{"name": "default", "workers": 1}]}
+    try:
+        rc, out, _ = run_playbook(CONVERGE, renamed, limit=name)
+        assert rc == 0, out[-3000:]
+        cmd = host.run("runuser -u www-data -- curl -sf --unix-socket /run/webstack-renamed/app.sock"
+                       " http://localhost/api/health")
+        assert cmd.rc == 0 and json.loads(cmd.stdout)["status"] == "ok", cmd.stderr
+    finally:
+        rc, out, _ = run_playbook(CONVERGE, dict(renamed, uvicorn_apps=[{"name": "default", "state": "absent"}]),
+                                  limit=name)
+        assert rc == 0, out[-3000:]
+    assert not host.file("/etc/systemd/system/webstack-renamed.socket").exists
+    assert not host.user("webstack-renamed").exists
+    assert health(host, user="www-data")["status"] == "ok"
 
 
 @release_independent()
