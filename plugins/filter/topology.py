@@ -1,15 +1,16 @@
 """Turn the inventory's sites and topology into each host's role variables: who proxies to whom, and over what.
 
-    {{ hostvars | webstack.tiers.webstack_hops(groups, webstack_topology, role_defaults, site_keys) }}
+    {{ hostvars | webstack.tiers.webstack_hops(groups, webstack_topology, role_defaults, site_options) }}
 
 returns {host: {"uvicorn": {...}, "apache": {...}, "nginx": {...}, "firewall": {...}}}, with a key for each
 tier the host is in (and the firewall for every host), holding the role variables the site playbook sets for
 that tier's role: `uvicorn_apps`, `apache_sites` (with Apache's listen address and trusted proxies) and
 `nginx_sites`, one item per site, and `firewall_rules`.
 role_defaults are the roles' own defaults (their defaults/main.yml files, merged): ports and paths come
-from there, never from a copy here. site_keys are the keys each role accepts in an item of those lists
-(from the roles' argument specs): a site's `nginx`, `apache` and `app` settings may use them, except the
-ones derived here.
+from there, never from a copy here. site_options are the options each role accepts in an item of those
+lists, as the roles' argument specs describe them ({"nginx": {...}, "apache": {...}, "uvicorn": {...}}): a
+site's `nginx`, `apache` and `app` settings may use them, except the ones derived here, and their defaults
+(a route's `match`) are read from there too.
 
 This is the one place that checks the cross-tier contract: the topology, the groups, the addresses, the
 sites, and that the inventory leaves the derived variables alone. Every error names the variable, and the
@@ -42,6 +43,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.webstack.tiers.plugins.filter.network import address_literal
 from ansible_collections.webstack.tiers.plugins.filter.sites import (
     DEFAULT_SITE, app_socket_path, site_errors, site_list)
+from ansible_collections.webstack.tiers.plugins.filter.specs import spec_defaults
 from ansible_collections.webstack.tiers.plugins.test.network import ip_network
 
 TOPOLOGIES = ("chained", "split")
@@ -129,7 +131,7 @@ def _check_inventory(hostvars, members, topology):
     return hosts
 
 
-def _site_problems(item, index, topology, site_keys):
+def _site_problems(item, index, topology, site_options):
     if not isinstance(item, dict) or "name" not in item:
         return [f"webstack_sites item {index + 1}: a site is a mapping with a name"]
     name = item["name"]
@@ -153,14 +155,14 @@ def _site_problems(item, index, topology, site_keys):
             if setting in DERIVED_SITE_KEYS[key]:
                 problems.append(f"webstack_sites {name}: {key}.{setting} is derived by the site playbook; "
                                 "remove it")
-            elif site_keys is not None and setting not in site_keys[role]:
-                allowed = [k for k in site_keys[role] if k not in DERIVED_SITE_KEYS[key]]
+            elif setting not in site_options[role]:
+                allowed = [k for k in site_options[role] if k not in DERIVED_SITE_KEYS[key]]
                 problems.append(f"webstack_sites {name}: unknown key {key}.{setting}; {key} takes "
                                 f"{', '.join(allowed)}")
     return problems
 
 
-def _sites(hostvars, hosts, topology, site_keys):
+def _sites(hostvars, hosts, topology, site_options):
     """The sites, checked: (sites with every key, whether they came from webstack_sites)."""
     given = _same_everywhere(hostvars, hosts, "webstack_sites", [])
     if given in (None, "", []):
@@ -168,7 +170,7 @@ def _sites(hostvars, hosts, topology, site_keys):
                  "nginx": {}, "apache": {}, "app": {}}], False
     if not isinstance(given, list):
         raise AnsibleFilterError("webstack_sites must be a list of sites")
-    problems = [p for i, item in enumerate(given) for p in _site_problems(item, i, topology, site_keys)]
+    problems = [p for i, item in enumerate(given) for p in _site_problems(item, i, topology, site_options)]
     problems += site_errors([item for item in given if isinstance(item, dict)], "webstack_sites")
     if problems:
         raise AnsibleFilterError("; ".join(problems))
@@ -176,11 +178,13 @@ def _sites(hostvars, hosts, topology, site_keys):
             for item in given], True
 
 
-def _merge_routes(derived, given, upstreams, source):
+def _merge_routes(derived, given, upstreams, source, route_defaults):
     """The inventory's routes (from the variable named source) update the derived route with the same path
-    and match, or go first; a route must end up at one of the site's upstreams."""
+    and match (route_defaults fill in what a route leaves out), or go first; a route must end up at one of
+    the site's upstreams."""
     def key(route):
-        return route.get("path"), route.get("match", "prefix")
+        route = {**route_defaults, **route}
+        return route.get("path"), route.get("match")
 
     merged = [dict(route) for route in derived]
     extra = []
@@ -293,11 +297,12 @@ def _edge(chained, apache_servers, app_servers):
     ]
 
 
-def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
+def webstack_hops(hostvars, groups, topology, role_defaults, site_options):
     members = {tier: list(groups.get(tier) or []) for tier in TIERS}
     hosts = _check_inventory(hostvars, members, topology)
     addr = {h: _address(hostvars, h) for h in hosts}
-    sites, from_inventory = _sites(hostvars, hosts, topology, site_keys)
+    sites, from_inventory = _sites(hostvars, hosts, topology, site_options)
+    route_defaults = spec_defaults(site_options["nginx"]["routes"].get("options"))
     plan = {h: {} for h in hosts}
 
     inner = {}  # host -> [(what, port, the hosts in front of it)], for the firewall
@@ -354,7 +359,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_keys=None):
             plan[host]["nginx"]["nginx_sites"].append({
                 "name": name, **site["nginx"], **named,
                 "upstreams": upstreams,
-                "routes": _merge_routes(routes, given, [u["name"] for u in upstreams], source),
+                "routes": _merge_routes(routes, given, [u["name"] for u in upstreams], source, route_defaults),
             })
     _check_ports(ports, apache_ports)
     for host in hosts:

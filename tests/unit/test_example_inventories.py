@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
-from test_topology_filter import ROLE_DEFAULTS, SITE_KEYS, SITE_LISTS, hops  # noqa: E402
+from test_topology_filter import ROLE_DEFAULTS, SITE_OPTIONS, SITE_LISTS, hops  # noqa: E402
 
 INVENTORIES = sorted(p for p in (ROOT / "inventories").iterdir() if (p / "hosts.yml").exists())
 
@@ -43,7 +43,7 @@ def load(inventory):
 def test_the_example_inventory_plans(inventory):
     groups, hostvars = load(inventory)
     topology = hostvars[groups["nginx"][0]].get("webstack_topology", "chained")
-    plan = hops(hostvars, groups, topology, ROLE_DEFAULTS, SITE_KEYS)
+    plan = hops(hostvars, groups, topology, ROLE_DEFAULTS, SITE_OPTIONS)
     names = [s["name"] for s in hostvars[groups["nginx"][0]].get("webstack_sites", [])] or ["default"]
     for tier, var in SITE_LISTS.items():
         for host in groups[tier]:

@@ -17,9 +17,9 @@ ROLE_DEFAULTS = {
     **yaml.safe_load((ROOT / "roles/apache/defaults/main.yml").read_text()),
 }
 SITE_LISTS = {"nginx": "nginx_sites", "apache": "apache_sites", "uvicorn": "uvicorn_apps"}
-SITE_KEYS = {
-    role: list(yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
-               ["argument_specs"]["main"]["options"][var]["options"])
+SITE_OPTIONS = {
+    role: yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+    ["argument_specs"]["main"]["options"][var]["options"]
     for role, var in SITE_LISTS.items()
 }
 
@@ -28,7 +28,7 @@ def webstack_hops(hostvars, groups, topology, defaults=None):
     """As plan.yml calls it: every host carries the topology (in group_vars all), unless a test says otherwise."""
     for values in hostvars.values():
         values.setdefault("webstack_topology", topology)
-    return hops(hostvars, groups, topology, defaults or ROLE_DEFAULTS, SITE_KEYS)
+    return hops(hostvars, groups, topology, defaults or ROLE_DEFAULTS, SITE_OPTIONS)
 
 
 def item(plan, host, tier, site="default"):
@@ -174,6 +174,16 @@ def test_inventory_routes_merge_with_the_derived_ones():
     assert routes[0] == {"path": "/api/login", "upstream": "app", "rate_limit": "5r/s"}
     assert {"path": "/api/", "upstream": "app", "rate_limit": "20r/s", "rate_limit_burst": 40} in routes
     assert [r["path"] for r in routes] == ["/api/login", "/api/ws", "/api/", "\\.php$", "/"]
+
+
+def test_a_route_that_spells_out_the_default_match_is_the_same_route():
+    given = [{"path": "/api/", "match": "prefix", "rate_limit": "20r/s"},
+             {"path": "\\.php$", "match": "regex", "client_max_body_size": "1m"}]
+    plan = webstack_hops(hostvars(edge={"nginx_routes": given}),
+                         {"nginx": ["edge"], "apache": ["edge"], "uvicorn": ["app1"]}, "split")
+    routes = item(plan, "edge", "nginx")["routes"]
+    assert [r["path"] for r in routes] == ["/api/ws", "/api/", "\\.php$", "/"]
+    assert {"path": "/api/", "match": "prefix", "upstream": "app", "rate_limit": "20r/s"} in routes
 
 
 def test_a_malformed_webstack_address_is_named():
