@@ -265,7 +265,7 @@ def test_an_invalid_config_fails_with_the_validator_message_and_the_old_one_serv
     ({"uvicorn_workers": "many"}, "uvicorn_workers"),
     ({"apache_listen_port": 443}, "apache_listen_port"),
     ({"nginx_https_port": 70000}, "nginx_https_port"),
-    ({"nginx_tls_certificate_source": "acme"}, "nginx_tls_certificate_source"),
+    ({"nginx_tls_certificate_source": "letsencrypt"}, "nginx_tls_certificate_source"),
     ({"apache_routes": [{"path": "api", "backend": "app"}]}, "apache_routes"),
     # A variable the topology decides: the playbook would override it, so it refuses it instead.
     ({"uvicorn_bind": "tcp"}, "uvicorn_bind"),
