@@ -16,9 +16,9 @@ import pytest
 from webstack_role_tests import *  # noqa: F401,F403  (pytest collects the shared tests from here)
 from webstack_role_tests import RoleUnderTest, assert_refused
 from webstack_testlib import (
-    APP_SERVICE, APP_UNITS, assert_stale_policy_rc_d_goes, assert_unknown_names_refused, container_ip, gixy_findings, input_checks_once,
-    insecure_tls_context, peer_certificate, peer_certificate_names, release_independent, run_playbook,
-    runs_a_secret_goes_through, secret_leaks, sslyze_compliance, web_request,
+    APP_SERVICE, APP_UNITS, assert_stale_policy_rc_d_goes, assert_unknown_names_refused, container_ip,
+    gixy_findings, input_checks_once, insecure_tls_context, peer_certificate, peer_certificate_names,
+    release_independent, run_playbook, runs_a_secret_goes_through, secret_leaks, sslyze_compliance, web_request,
 )
 
 testinfra_hosts = ["ansible://nginx-edge"]
