@@ -2,6 +2,7 @@
 renewal the way certbot's timer runs it under load, the two edges answering each other's challenges, a CA
 that cannot be reached, and bad input."""
 
+import http.client
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ import time
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from webstack_testlib import (
     container_ip, docker, input_checks_once, peer_certificate, peer_certificate_names, run_playbook,
     runs_a_secret_goes_through, secret_leaks, wait_for, web_request,
@@ -44,16 +46,20 @@ def test_each_edge_serves_a_certificate_from_pebble_for_exactly_the_sites_names(
 
 
 def test_a_challenge_lands_on_either_edge():
-    """A file in one edge's challenge directory is served by the other, which asks its peer; a token neither
-    holds is a 404 at once, not a loop between them."""
+    """A file in one edge's challenge directory is served by the other, which asks its peer, also for a name
+    no site has yet (the default server, which answers nothing else); a token neither holds is a 404 at once,
+    not a loop between them."""
     token = "webstack-peer-probe"
     docker("exec", EDGES[0], "sh", "-c",
            f"mkdir -p /var/www/acme-challenge/.well-known/acme-challenge && echo probe > "
            f"/var/www/acme-challenge/.well-known/acme-challenge/{token}")
     try:
-        status, _, body = web_request(container_ip(EDGES[1]), "GET", f"/.well-known/acme-challenge/{token}",
-                                      "www.acme.test", tls=False)
-        assert (status, body) == (200, b"probe\n")
+        for name in ("www.acme.test", "unknown.acme.test"):
+            status, _, body = web_request(container_ip(EDGES[1]), "GET", f"/.well-known/acme-challenge/{token}",
+                                          name, tls=False)
+            assert (status, body) == (200, b"probe\n"), name
+        with pytest.raises(http.client.RemoteDisconnected):
+            web_request(container_ip(EDGES[1]), "GET", "/static/probe.txt", "unknown.acme.test", tls=False)
         started = time.monotonic()
         status, _, _ = web_request(container_ip(EDGES[1]), "GET", "/.well-known/acme-challenge/none",
                                    "www.acme.test", tls=False)
@@ -116,14 +122,42 @@ def test_a_renewal_serves_a_new_serial_and_fails_no_request():
     assert docker("exec", edge, "systemctl", "show", "-p", "MainPID", "--value", "nginx").stdout.strip() == main_pid
 
 
-def test_a_new_name_gets_a_new_certificate_on_the_next_run():
-    """Added on both edges in one run (the CA may ask either edge for either edge's challenge); the old set of
-    names comes back the same way."""
+def test_a_failed_renewal_keeps_the_old_certificate_and_the_next_one_serves():
+    """A renewal whose validation fails (certbot writes the challenge where nginx does not look) deploys
+    nothing, and certbot.timer stays scheduled; once put right, the next renewal serves a new serial."""
+    edge, renewal = EDGES[0], f"/etc/letsencrypt/renewal/{LINEAGE}.conf"
+    before = served(edge).serial_number
+    renew = ("REQUESTS_CA_BUNDLE=/etc/letsencrypt/webstack-nginx-ca-bundle.pem "
+             f"certbot renew --force-renewal --no-random-sleep-on-renew --cert-name {LINEAGE}")
+    docker("exec", edge, "cp", "-p", renewal, "/root/webstack-renewal.conf")
     try:
-        rc, out, _ = run_playbook(CONVERGE, {"nginx_server_names": sorted(NAMES) + ["new.acme.test"]})
+        docker("exec", edge, "sed", "-i", "s|/var/www/acme-challenge|/tmp/webstack-elsewhere|", renewal)
+        failed = docker("exec", edge, "sh", "-c", renew, check=False)
+        assert failed.returncode != 0, failed.stdout + failed.stderr
+        assert served(edge).serial_number == before
+        timer = docker("exec", edge, "systemctl", "show", "-p", "ActiveState", "-p", "UnitFileState",
+                       "certbot.timer").stdout
+        assert "ActiveState=active" in timer and "UnitFileState=enabled" in timer, timer
+    finally:
+        docker("exec", edge, "cp", "-p", "/root/webstack-renewal.conf", renewal)
+    renewed = docker("exec", edge, "sh", "-c", renew, check=False)
+    assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+    assert wait_for(lambda: served(edge).serial_number != before or None, 10)[0]
+
+
+def test_a_new_name_or_key_type_gets_a_new_certificate_on_the_next_run():
+    """Added on both edges in one run (the CA may ask either edge for either edge's challenge), with an RSA
+    key; the old names and key type come back the same way."""
+    try:
+        rc, out, _ = run_playbook(CONVERGE, {"nginx_server_names": sorted(NAMES) + ["new.acme.test"],
+                                             "nginx_acme_key_type": "rsa-3072"})
         assert rc == 0, out[-3000:]
         for edge in EDGES:
+            cert = peer_certificate(container_ip(edge), "new.acme.test")
             assert set(peer_certificate_names(container_ip(edge), "new.acme.test")) == NAMES | {"new.acme.test"}
+            assert isinstance(cert.public_key(), rsa.RSAPublicKey) and cert.public_key().key_size == 3072
+            held = json.loads(docker("exec", edge, "webstack-cert-status", "--json").stdout)
+            assert [entry["acme"]["key_type"] for entry in held] == ["rsa-3072"], held
     finally:
         rc, out, _ = run_playbook(CONVERGE)
         assert rc == 0, out[-3000:]
@@ -167,14 +201,23 @@ def test_the_chain_verifies_against_pebbles_root_for_each_name():
                 assert tls.version() in ("TLSv1.2", "TLSv1.3")
 
 
-# Last: pebble keeps its accounts in memory only, so after its restart no account the edges hold exists.
-def test_a_ca_out_of_reach_fails_the_play_and_the_old_certificate_keeps_serving():
+# Last (no test here takes testinfra's host fixture, which pytest would group together): pebble keeps its
+# accounts in memory only, so after its restart no account the edges hold exists, and it has a new root.
+def test_a_ca_out_of_reach_fails_the_play_and_nothing_changes():
+    """The CA is asked before the site's file takes the new name, so the failed run leaves the configuration
+    as it was: the old certificate, and no server for the new name."""
     edge = EDGES[0]
     before = served(edge).serial_number
+    site_file = docker("exec", edge, "cat", "/etc/nginx/sites-available/webstack-default.conf").stdout
     docker("exec", CA, "systemctl", "stop", "pebble")
     try:
-        rc, out, _ = run_playbook(CONVERGE, {"nginx_server_names": sorted(NAMES) + ["new.acme.test"]}, limit=edge)
+        rc, out, recap = run_playbook(CONVERGE, {"nginx_server_names": sorted(NAMES) + ["new.acme.test"]},
+                                      limit=edge)
         assert rc != 0
+        assert recap[edge]["changed"] == 0, out[-3000:]
+        assert docker("exec", edge, "cat", "/etc/nginx/sites-available/webstack-default.conf").stdout == site_file
+        with pytest.raises(ssl.SSLError):
+            served(edge, "new.acme.test")
         assert ("The ACME CA https://acme-ca:14000/dir issued no certificate for site default "
                 "(acme.test, www.acme.test, new.acme.test)") in out, out[-3000:]
         assert "certbot said:" in out and "acme-ca" in out.split("certbot said:")[1], out[-3000:]

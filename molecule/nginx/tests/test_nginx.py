@@ -279,6 +279,17 @@ def test_another_default_server_is_named_before_anything_changes(host):
         host.run("rm -f /etc/nginx/conf.d/other.conf")
 
 
+def test_check_mode_on_a_host_turning_to_acme_asks_no_ca_and_installs_nothing(host):
+    """--check --diff where the sites take their certificates from ACME for the first time: certbot, its
+    timer and the role's status command are not there yet, so the run reports what it would do."""
+    rc, out, recap = run_playbook(NGINX_PLAYBOOK, {"nginx_tls_certificate_source": "acme"}, limit=EDGE,
+                                  options=["--check", "--diff"])
+    assert rc == 0, out[-3000:]
+    assert recap[EDGE]["changed"] > 0
+    assert not host.package("certbot").is_installed
+    assert not host.file("/usr/local/sbin/webstack-cert-status").exists
+
+
 @input_checks_once()
 @pytest.mark.parametrize(
     "bad_vars, named",
