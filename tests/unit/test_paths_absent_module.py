@@ -1,0 +1,44 @@
+"""The paths_absent module: the roles remove retired files with it, one call for the list."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "paths_absent.py"
+
+
+def run(tmp_path, paths, check=False):
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"paths": paths, "_ansible_check_mode": check}}))
+    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def test_it_removes_what_exists_and_then_changes_nothing(tmp_path):
+    (tmp_path / "file.conf").write_text("x")
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    (tmp_path / "dir" / "sub" / "f").write_text("x")
+    target = tmp_path / "kept"
+    target.write_text("kept")
+    (tmp_path / "link.conf").symlink_to(target)
+    (tmp_path / "dangling.conf").symlink_to(tmp_path / "nowhere")
+    paths = [str(tmp_path / name) for name in ("file.conf", "dir", "link.conf", "dangling.conf", "none.conf")]
+    result = run(tmp_path, paths)
+    assert result["changed"] and result["removed"] == paths[:4]
+    assert [p for p in paths if Path(p).is_symlink() or Path(p).exists()] == []
+    assert target.read_text() == "kept"
+    assert not run(tmp_path, paths)["changed"]
+
+
+def test_check_mode_removes_nothing_and_says_what_it_would(tmp_path):
+    (tmp_path / "file.conf").write_text("x")
+    result = run(tmp_path, [str(tmp_path / "file.conf"), str(tmp_path / "none.conf")], check=True)
+    assert result["changed"] and result["removed"] == [str(tmp_path / "file.conf")]
+    assert result["diff"]["before"] == f"{tmp_path / 'file.conf'}\n"
+    assert (tmp_path / "file.conf").exists()
+
+
+def test_a_relative_path_is_refused(tmp_path):
+    result = run(tmp_path, ["etc/nginx/x.conf"])
+    assert result["failed"] and "must be absolute" in result["msg"]
