@@ -1,8 +1,8 @@
 """Medians, ratios and targets of a bench run, and the same as JSON, a Markdown table and a PNG chart."""
 
 import json
+import re
 import statistics
-from pathlib import Path
 
 # Parts of the CPU profile, in the order the table and chart show them.
 PARTS = ["nginx", "apache", "uvicorn", "php-fpm", "other", "wrk", "kernel softirq", "rest"]
@@ -71,6 +71,40 @@ def targets(results):
              "holds": value >= goal if op == ">=" else value <= goal} for name, value, op, goal, unit in listed]
 
 
+# The site playbook's parts: the plan (tasks outside the roles), then the tiers in the order they run.
+TIERS = ["plan", "firewall", "uvicorn", "apache", "nginx"]
+_TASK = re.compile(r"^TASK \[(?:webstack\.tiers\.(\w+) : )?", re.M)
+# A line of ansible.posix.profile_roles' summary: "<role, or the action of a task outside a role> ---- 1.23s".
+_ROLE_TIME = re.compile(r"^(\S+) -+ (\d+(?:\.\d+)?)s$", re.M)
+
+
+def tier_breakdown(output):
+    """Tasks and seconds per part of a site playbook run, from its output with the profile_roles callback
+    (summary only). The plan's checks of each role (the role's preflight) count with the role; a role's
+    handlers count in its seconds but not in its tasks, as in the run's own task count."""
+    parts = {tier: {"tasks": 0, "seconds": 0.0} for tier in TIERS}
+    for role in _TASK.findall(output):
+        parts[role if role in parts else "plan"]["tasks"] += 1
+    summary = output[output.rfind("ROLES RECAP"):] if "ROLES RECAP" in output else ""
+    for name, seconds in _ROLE_TIME.findall(summary):
+        if name == "total":
+            continue
+        role = name.removeprefix("webstack.tiers.")
+        parts[role if role in parts else "plan"]["seconds"] += float(seconds)
+    return {tier: {"tasks": p["tasks"], "seconds": round(p["seconds"], 1)} for tier, p in parts.items()}
+
+
+def tier_table(provisioning):
+    """The median re-run of each stack by part, as Markdown table lines."""
+    lines = ["| re-run by part (median run) | " + " | ".join(TIERS) + " |", "|---|" + "--:|" * len(TIERS)]
+    for stack, p in provisioning.items():
+        median = sorted(p["reruns"], key=lambda r: r["seconds"])[(len(p["reruns"]) - 1) // 2]
+        if "tiers" in median:
+            cells = [f"{median['tiers'][t]['seconds']} s, {median['tiers'][t]['tasks']} tasks" for t in TIERS]
+            lines.append(f"| {stack} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def provisioning_table(provisioning):
     """The provisioning figures as Markdown table lines."""
     lines = ["| provisioning | hosts | first converge s | tasks | re-run s (median) | tasks | changed on re-run |",
@@ -104,7 +138,7 @@ def markdown(results):
         lines.append(f"| {name}{errors} | {c['rps']} | {c['ratio']:.2f} | {c['latency_us']['p50'] / 1000:.2f} "
                      f"| {c['latency_us']['p99'] / 1000:.2f} | {profile} |")
     if results["provisioning"]:
-        lines += [""] + provisioning_table(results["provisioning"])
+        lines += [""] + provisioning_table(results["provisioning"]) + [""] + tier_table(results["provisioning"])
     lines += ["", "| target | goal | measured | holds |", "|---|---|--:|---|"]
     for t in results["targets"]:
         lines.append(f"| {t['target']} | {t['goal']} | {t['measured']} {t['unit']} | "

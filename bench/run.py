@@ -58,7 +58,9 @@ def sh(*cmd, **kwargs):
 
 def playbook(stack):
     """One site playbook run; returns wall seconds, tasks run, and changed/failed counts over all hosts."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    # profile_roles prints only its summary at the end: seconds per role (report.tier_breakdown).
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_roles", PROFILE_ROLES_SUMMARY_ONLY="true")
     start = time.monotonic()
     run = subprocess.run(["ansible-playbook", "-i", f"bench/inventories/{stack}", "playbooks/site.yml"],
                          cwd=ROOT, env=env, capture_output=True, text=True)
@@ -71,6 +73,7 @@ def playbook(stack):
         "tasks": sum(1 for line in run.stdout.splitlines() if line.startswith("TASK [")),
         "changed": sum(int(r[2]) for r in recap),
         "failed": sum(int(r[4]) for r in recap),
+        "tiers": report.tier_breakdown(run.stdout),
     }
 
 
@@ -181,6 +184,8 @@ def provision_only(stacks, reruns, out, keep):
     (out / "provisioning.json").write_text(json.dumps(results, indent=2) + "\n")
     print()
     print("\n".join(report.provisioning_table(results["provisioning"])))
+    print()
+    print("\n".join(report.tier_table(results["provisioning"])))
     if {"chained", "sites-3"} <= set(stacks):
         p = results["provisioning"]
         print(f"\nre-run of three sites vs one: {p['sites-3']['rerun_median_s'] / p['chained']['rerun_median_s']:.2f}x")

@@ -72,3 +72,49 @@ def test_markdown_marks_missed_targets():
     assert "| chained req/s vs direct Uvicorn (tiny) | >= 0.55 x | 0.5 x | **no** |" in text
     assert "| split tiny | 5600 | 0.85 |" in text
     assert "idempotent" not in text
+
+
+# The end of a site playbook run with the profile_roles callback, summary only (its format, shortened).
+SITE_RUN = """TASK [Learn the address of each host in this run] ******
+TASK [webstack.tiers.nginx : Check ports, names, sizes and timeouts] ******
+TASK [webstack.tiers.firewall : Write the rules] ******
+TASK [webstack.tiers.uvicorn : Write the socket unit] ******
+TASK [webstack.tiers.uvicorn : Write the service unit] ******
+TASK [webstack.tiers.apache : Write each site] ******
+TASK [webstack.tiers.nginx : Write each site] ******
+RUNNING HANDLER [webstack.tiers.nginx : Reload nginx (webstack.tiers)] ******
+
+PLAY RECAP *********************************************************************
+bench-chained              : ok=7    changed=0    unreachable=0    failed=0    skipped=0
+
+ROLES RECAP ********************************************************************
+Friday 27 November 2026  21:10:28 +0000 (0:00:00.511)       0:00:44.570 *******
+===============================================================================
+nginx ---------------------------------------------------------------- 14.02s
+uvicorn -------------------------------------------------------------- 12.50s
+ansible.builtin.setup ------------------------------------------------- 1.00s
+apache ---------------------------------------------------------------- 9.30s
+firewall -------------------------------------------------------------- 4.55s
+ansible.builtin.set_fact ---------------------------------------------- 0.25s
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+total ----------------------------------------------------------------- 41.62s
+"""
+
+
+def test_a_site_run_is_broken_down_by_tier():
+    parts = report.tier_breakdown(SITE_RUN)
+    assert parts == {
+        "plan": {"tasks": 1, "seconds": 1.2}, "firewall": {"tasks": 1, "seconds": 4.5},
+        "uvicorn": {"tasks": 2, "seconds": 12.5}, "apache": {"tasks": 1, "seconds": 9.3},
+        "nginx": {"tasks": 2, "seconds": 14.0},
+    }
+    assert sum(p["tasks"] for p in parts.values()) == SITE_RUN.count("\nTASK [") + 1
+
+
+def test_the_tier_table_shows_the_median_rerun():
+    runs = [{"seconds": s, "tiers": report.tier_breakdown(SITE_RUN.replace("14.02s", f"{s}s"))}
+            for s in (30.0, 10.0, 20.0)]
+    lines = report.tier_table({"chained": {"reruns": runs}})
+    assert lines[0] == "| re-run by part (median run) | plan | firewall | uvicorn | apache | nginx |"
+    assert lines[2].startswith("| chained | 1.2 s, 1 tasks | 4.5 s, 1 tasks |")
+    assert lines[2].endswith("| 20.0 s, 2 tasks |")
