@@ -68,12 +68,13 @@ def playbook(stack):
     if run.returncode:
         sys.exit(f"bench: the site playbook failed on stack {stack}:\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
     recap = RECAP.findall(run.stdout)
+    tiers = report.tier_breakdown(run.stdout)
     return {
         "seconds": round(seconds, 1),
-        "tasks": sum(1 for line in run.stdout.splitlines() if line.startswith("TASK [")),
+        "tasks": sum(part["tasks"] for part in tiers.values()),
         "changed": sum(int(r[2]) for r in recap),
         "failed": sum(int(r[4]) for r in recap),
-        "tiers": report.tier_breakdown(run.stdout),
+        "tiers": tiers,
     }
 
 
