@@ -22,12 +22,16 @@ def test_it_removes_what_exists_and_then_changes_nothing(tmp_path):
     target = tmp_path / "kept"
     target.write_text("kept")
     (tmp_path / "link.conf").symlink_to(target)
+    (tmp_path / "kept-dir").mkdir()
+    (tmp_path / "kept-dir" / "f").write_text("kept")
+    (tmp_path / "dir-link").symlink_to(tmp_path / "kept-dir")
     (tmp_path / "dangling.conf").symlink_to(tmp_path / "nowhere")
-    paths = [str(tmp_path / name) for name in ("file.conf", "dir", "link.conf", "dangling.conf", "none.conf")]
+    paths = [str(tmp_path / name)
+             for name in ("file.conf", "dir", "link.conf", "dir-link", "dangling.conf", "none.conf")]
     result = run(tmp_path, paths)
-    assert result["changed"] and result["removed"] == paths[:4]
+    assert result["changed"] and result["removed"] == paths[:5]
     assert [p for p in paths if Path(p).is_symlink() or Path(p).exists()] == []
-    assert target.read_text() == "kept"
+    assert target.read_text() == "kept" and (tmp_path / "kept-dir" / "f").read_text() == "kept"
     assert not run(tmp_path, paths)["changed"]
 
 
