@@ -1,0 +1,232 @@
+#!/usr/bin/python
+"""A site's self-signed certificate and its key, checked (and made when needed) in one call."""
+
+DOCUMENTATION = r"""
+module: selfsigned_certificate
+short_description: Keep a self-signed server certificate for a list of names, in one call
+description:
+  - Makes sure O(privatekey_path) holds an ECDSA P-256 key and O(path) a self-signed certificate for it,
+    whose subject is the first of O(names) and whose subject alternative names are O(names), valid for
+    O(days) days, for TLS servers only (C(CA:FALSE), digital signature, server authentication), with the
+    subject and authority key identifiers that strict path validation asks for.
+  - An existing key is kept unless it cannot be read or is not a P-256 key. An existing certificate is kept
+    while it is signed by that key, for that key and those names, and has at least a tenth of O(days) left; otherwise a new one is
+    signed. The key is made mode 0600 and the certificate 0644, both owned by root.
+  - One module call for what C(openssl_privatekey), C(openssl_csr_pipe) and C(x509_certificate) do in three.
+  - In check mode nothing is written; the result says what would change.
+options:
+  path:
+    description: The certificate file (PEM).
+    type: path
+    required: true
+  privatekey_path:
+    description: The private key file (PEM, unencrypted).
+    type: path
+    required: true
+  names:
+    description: The DNS names the certificate is for; the first is its subject's common name.
+    type: list
+    elements: str
+    required: true
+  days:
+    description: How long a new certificate is valid.
+    type: int
+    default: 365
+  keep_existing:
+    description: Leave both files alone when O(path) exists, whatever it holds (a certificate that another tool
+      keeps, such as certbot's deploy hook, with this one only a placeholder until then).
+    type: bool
+    default: false
+requirements: [python3-cryptography on the managed host]
+author: webstack.tiers
+"""
+
+EXAMPLES = r"""
+- name: Keep the site's self-signed certificate
+  webstack.tiers.selfsigned_certificate:
+    path: /etc/nginx/tls/webstack-app.crt
+    privatekey_path: /etc/nginx/tls/webstack-app.key
+    names: [app.example.test, www.app.example.test]
+    days: 365
+  notify: Reload nginx
+"""
+
+RETURN = r"""
+reasons:
+  description: Why the key or the certificate was (in check mode, would be) written; empty when nothing was.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import datetime
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError:  # reported by main() with the module's own message
+    x509 = None
+
+KEY_MODE = 0o600
+CERT_MODE = 0o644
+
+
+def load_key(path):
+    """The P-256 key at path, or None when there is none usable."""
+    try:
+        with open(path, "rb") as handle:
+            key = serialization.load_pem_private_key(handle.read(), password=None)
+    except (OSError, ValueError, TypeError):
+        return None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        return None
+    return key
+
+
+def certificate_problem(path, key, names, days, now):
+    """Why the certificate at path will not do for key and names, or None when it will."""
+    try:
+        with open(path, "rb") as handle:
+            cert = x509.load_pem_x509_certificate(handle.read())
+    except FileNotFoundError:
+        return "no certificate"
+    except (OSError, ValueError):
+        return "the certificate cannot be read"
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(serialization.Encoding.DER, public) != \
+            key.public_key().public_bytes(serialization.Encoding.DER, public):
+        return "the certificate is for another key"
+    try:
+        key.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                ec.ECDSA(cert.signature_hash_algorithm))
+        self_signed = cert.issuer == cert.subject
+    except InvalidSignature:
+        self_signed = False
+    if not self_signed:
+        return "the certificate is not self-signed"
+    try:
+        listed = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        alt_names = listed.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        alt_names = []
+    common = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if alt_names != names or common != names[:1]:
+        return f"the certificate is for {alt_names or common}, not {names}"
+    # not_valid_after_utc since cryptography 42 (Debian 13); Debian 12's 38 has only the naive one.
+    not_after = getattr(cert, "not_valid_after_utc", None) or \
+        cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    if not_after - now < datetime.timedelta(days=days) / 10:
+        return f"the certificate expires {not_after:%Y-%m-%d}"
+    return None
+
+
+def sign(key, names, days, now):
+    """A new self-signed certificate for key and names, as PEM."""
+    key_id = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        # Strict path validation (sslyze, Python's ssl) wants both identifiers even on a self-signed
+        # certificate; here they are the same value.
+        .add_extension(key_id, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier(key_id.digest, None, None), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def write(path, content, mode):
+    """Replace path with content in one rename, so nginx never reads half a file; a key is never readable
+    by others, not even for a moment (mkstemp makes the file 0600)."""
+    handle, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".webstack-")
+    try:
+        with os.fdopen(handle, "wb") as staged_file:
+            staged_file.write(content)
+            os.fchmod(staged_file.fileno(), mode)
+        os.replace(staged, path)
+    except OSError:
+        os.unlink(staged)
+        raise
+
+
+def fix_attributes(module, path, mode):
+    """Set root ownership and mode on path; True when something had to change."""
+    status = os.stat(path)
+    changed = False
+    if (status.st_uid, status.st_gid) != (0, 0):
+        if not module.check_mode:
+            os.chown(path, 0, 0)
+        changed = True
+    if status.st_mode & 0o7777 != mode:
+        if not module.check_mode:
+            os.chmod(path, mode)
+        changed = True
+    return changed
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "privatekey_path": {"type": "path", "required": True},
+            "names": {"type": "list", "elements": "str", "required": True},
+            "days": {"type": "int", "default": 365},
+            "keep_existing": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    if x509 is None:
+        module.fail_json(msg="selfsigned_certificate needs python3-cryptography on the managed host")
+    path, key_path, names, days = (module.params[k] for k in ("path", "privatekey_path", "names", "days"))
+    if not names or days < 1:
+        module.fail_json(msg="selfsigned_certificate: names must not be empty and days must be at least 1")
+    if module.params["keep_existing"] and os.path.lexists(path):
+        module.exit_json(changed=False, reasons=[])
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    reasons = []
+    key = load_key(key_path)
+    new_key = key is None
+    if new_key:
+        reasons.append("a new key" if not os.path.lexists(key_path) else "the key is not a readable P-256 key")
+        key = ec.generate_private_key(ec.SECP256R1())
+        problem = "a certificate for the new key"
+    else:
+        problem = certificate_problem(path, key, names, days, now)
+    if problem:
+        reasons.append(problem)
+
+    if not module.check_mode:
+        if new_key:
+            write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption()), KEY_MODE)
+        if problem:
+            write(path, sign(key, names, days, now), CERT_MODE)
+    attributes = [p for p, mode in ((key_path, KEY_MODE), (path, CERT_MODE))
+                  if os.path.exists(p) and fix_attributes(module, p, mode)]
+    reasons += [f"owner or mode of {p}" for p in attributes]
+    diff = {"before": "", "after": "".join(f"{reason}\n" for reason in reasons)}
+    module.exit_json(changed=bool(reasons), reasons=reasons, diff=diff)
+
+
+if __name__ == "__main__":
+    main()
