@@ -65,9 +65,9 @@ import grp
 import os
 import pwd
 import shlex
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import set_attributes, stage_beside
 
 
 def read_current(path):
@@ -87,20 +87,6 @@ def diff_text(data, path):
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return f"(binary content of {path})\n"
-
-
-def stage(module, dest, content, uid, gid, mode):
-    """content in a new file beside dest with its final owner and mode; returns its path."""
-    handle, staged = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".webstack-")
-    try:
-        with os.fdopen(handle, "wb") as staged_file:
-            staged_file.write(content)
-            os.fchown(staged_file.fileno(), uid, gid)
-            os.fchmod(staged_file.fileno(), mode)
-    except OSError as error:
-        os.unlink(staged)
-        module.fail_json(msg=f"config_file: cannot write beside {dest}: {error}")
-    return staged
 
 
 class QuietModule(AnsibleModule):
@@ -136,28 +122,23 @@ def main():
 
     current = read_current(dest)
     content_changed = current != content
-    attributes_changed = False
-    if not content_changed:
-        status = os.stat(dest)
-        attributes_changed = (status.st_uid, status.st_gid, status.st_mode & 0o7777) != (uid, gid, mode)
+    attributes_changed = not content_changed and set_attributes(dest, mode, module.check_mode, uid, gid)
 
-    if not module.check_mode:
-        if content_changed:
-            staged = stage(module, dest, content, uid, gid, mode)
-            try:
-                if validate:
-                    rc, out, err = module.run_command(
-                        [part.replace("%s", staged) for part in shlex.split(validate)])
-                    if rc != 0:
-                        module.fail_json(msg=f"config_file: {dest} not written, the check failed: {validate}",
-                                         rc=rc, stdout=out, stderr=err)
-                os.replace(staged, dest)
-            finally:
-                if os.path.lexists(staged):
-                    os.unlink(staged)
-        elif attributes_changed:
-            os.chown(dest, uid, gid)
-            os.chmod(dest, mode)
+    if content_changed and not module.check_mode:
+        try:
+            staged = stage_beside(dest, content, mode, uid, gid)
+        except OSError as error:
+            module.fail_json(msg=f"config_file: cannot write beside {dest}: {error}")
+        try:
+            if validate:
+                rc, out, err = module.run_command([part.replace("%s", staged) for part in shlex.split(validate)])
+                if rc != 0:
+                    module.fail_json(msg=f"config_file: {dest} not written, the check failed: {validate}",
+                                     rc=rc, stdout=out, stderr=err)
+            os.replace(staged, dest)
+        finally:
+            if os.path.lexists(staged):
+                os.unlink(staged)
 
     result = {"changed": content_changed or attributes_changed, "content_changed": content_changed}
     if module._diff and content_changed:

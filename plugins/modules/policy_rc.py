@@ -55,9 +55,9 @@ held:
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import stage_beside
 
 _SERVICE = re.compile(r"[A-Za-z0-9@._-]+")
 
@@ -82,11 +82,8 @@ def written_by(path, owner):
 
 def hold(path, content):
     """Write the file only if none exists, all at once: a link of a complete temporary file fails if one does."""
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".policy-rc.d.")
+    temporary = stage_beside(path, content.encode("utf-8"), 0o755)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.chmod(temporary, 0o755)
         try:
             os.link(temporary, path)
         except FileExistsError:

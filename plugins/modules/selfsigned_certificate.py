@@ -10,8 +10,8 @@ description:
     O(days) days, for TLS servers only (C(CA:FALSE), digital signature, server authentication), with the
     subject and authority key identifiers that strict path validation asks for.
   - An existing key is kept unless it cannot be read or is not a P-256 key. An existing certificate is kept
-    while it is signed by that key, for that key and those names, and has at least a tenth of O(days) left; otherwise a new one is
-    signed. The key is made mode 0600 and the certificate 0644, both owned by root.
+    while it is signed by that key, for that key and those names, and has at least a tenth of O(days) left;
+    otherwise a new one is signed. The key is made mode 0600 and the certificate 0644, both owned by root.
   - One module call for what C(openssl_privatekey), C(openssl_csr_pipe) and C(x509_certificate) do in three.
   - In check mode nothing is written; the result says what would change.
 options:
@@ -61,9 +61,9 @@ reasons:
 
 import datetime
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import set_attributes, stage_beside
 
 try:
     from cryptography import x509
@@ -154,35 +154,6 @@ def sign(key, names, days, now):
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def write(path, content, mode):
-    """Replace path with content in one rename, so nginx never reads half a file; a key is never readable
-    by others, not even for a moment (mkstemp makes the file 0600)."""
-    handle, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".webstack-")
-    try:
-        with os.fdopen(handle, "wb") as staged_file:
-            staged_file.write(content)
-            os.fchmod(staged_file.fileno(), mode)
-        os.replace(staged, path)
-    except OSError:
-        os.unlink(staged)
-        raise
-
-
-def fix_attributes(module, path, mode):
-    """Set root ownership and mode on path; True when something had to change."""
-    status = os.stat(path)
-    changed = False
-    if (status.st_uid, status.st_gid) != (0, 0):
-        if not module.check_mode:
-            os.chown(path, 0, 0)
-        changed = True
-    if status.st_mode & 0o7777 != mode:
-        if not module.check_mode:
-            os.chmod(path, mode)
-        changed = True
-    return changed
-
-
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -217,12 +188,13 @@ def main():
 
     if not module.check_mode:
         if new_key:
-            write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption()), KEY_MODE)
+            os.replace(stage_beside(key_path, key.private_bytes(serialization.Encoding.PEM,
+                                                                serialization.PrivateFormat.PKCS8,
+                                                                serialization.NoEncryption()), KEY_MODE), key_path)
         if problem:
-            write(path, sign(key, names, days, now), CERT_MODE)
+            os.replace(stage_beside(path, sign(key, names, days, now), CERT_MODE), path)
     attributes = [p for p, mode in ((key_path, KEY_MODE), (path, CERT_MODE))
-                  if os.path.exists(p) and fix_attributes(module, p, mode)]
+                  if os.path.exists(p) and set_attributes(p, mode, module.check_mode)]
     reasons += [f"owner or mode of {p}" for p in attributes]
     diff = {"before": "", "after": "".join(f"{reason}\n" for reason in reasons)}
     module.exit_json(changed=bool(reasons), reasons=reasons, diff=diff)

@@ -1,12 +1,9 @@
 """The config_file module: a file from rendered content in one call, validated before it replaces the old one."""
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "config_file.py"
+from module_runner import run_module
+
 OWNER = {"owner": "root", "group": "root"} if os.geteuid() == 0 else {
     "owner": os.environ.get("USER", "nobody"), "group": os.environ.get("USER", "nogroup")}
 
@@ -14,10 +11,7 @@ OWNER = {"owner": "root", "group": "root"} if os.geteuid() == 0 else {
 def run(tmp_path, content, check=False, diff=False, **args):
     params = {"dest": str(tmp_path / "site.conf"), "content": content, "mode": "0644", **OWNER, **args,
               "_ansible_check_mode": check, "_ansible_diff": diff}
-    args_file = tmp_path.parent / f"{tmp_path.name}-args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
-    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True)
-    return json.loads(done.stdout)
+    return run_module("config_file", params, tmp_path.parent / f"{tmp_path.name}-args.json")
 
 
 def test_it_writes_the_content_and_a_second_run_changes_nothing(tmp_path):

@@ -1,18 +1,12 @@
 """The paths_absent module: the roles remove retired files with it, one call for the list."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "paths_absent.py"
+from module_runner import run_module
 
 
 def run(tmp_path, paths, check=False):
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"paths": paths, "_ansible_check_mode": check}}))
-    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True)
-    return json.loads(done.stdout)
+    return run_module("paths_absent", {"paths": paths, "_ansible_check_mode": check}, tmp_path / "args.json")
 
 
 def test_it_removes_what_exists_and_then_changes_nothing(tmp_path):

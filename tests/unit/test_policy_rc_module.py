@@ -1,21 +1,15 @@
 """The policy_rc module: the apache and nginx roles hold their service's start during a first install with it."""
 
-import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "policy_rc.py"
+from module_runner import run_module
 
 
 def run(tmp_path, check=False, **args):
     args.setdefault("path", str(tmp_path / "policy-rc.d"))
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check)}))
-    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True)
-    return json.loads(done.stdout)
+    return run_module("policy_rc", dict(args, _ansible_check_mode=check), tmp_path / "args.json")
 
 
 def invoke_rc(policy, service):

@@ -1,28 +1,22 @@
 """The selfsigned_certificate module: a site's key and self-signed certificate in one call."""
 
 import datetime
-import json
 import ssl
-import subprocess
-import sys
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "selfsigned_certificate.py"
+from module_runner import run_module
+
 NAMES = ["app.example.test", "www.app.example.test"]
 
 
 def run(tmp_path, check=False, **args):
     params = {"path": str(tmp_path / "site.crt"), "privatekey_path": str(tmp_path / "site.key"), "names": NAMES,
               **args, "_ansible_check_mode": check}
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
-    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True)
-    return json.loads(done.stdout)
+    return run_module("selfsigned_certificate", params, tmp_path / "args.json")
 
 
 def certificate(tmp_path):
