@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -114,6 +115,61 @@ def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeo
         return resp.status, resp.headers, resp.read()
     finally:
         conn.close()
+
+
+class FrontDoorLoad:
+    """Requests to the front door from a few threads, each on a keep-alive connection, for as long as the with
+    block lasts. Every answer is kept as (seconds since start, status or None, JSON body or None, error)."""
+
+    def __init__(self, ip, server_name, path, threads=4):
+        self.ip, self.server_name, self.path, self.threads = ip, server_name, path, threads
+        self.answers, self._stop, self._workers = [], threading.Event(), []
+
+    def _run(self):
+        conn = None
+        while not self._stop.is_set():
+            if conn is None:
+                conn = _NamedHTTPSConnection(self.ip, 443, self.server_name, timeout=10,
+                                             context=insecure_tls_context())
+            try:
+                conn.request("GET", self.path, headers={"Host": self.server_name})
+                resp = conn.getresponse()
+                body = resp.read()
+                try:
+                    parsed = json.loads(body)
+                except ValueError:
+                    parsed = None
+                self.answers.append((time.monotonic() - self.start, resp.status, parsed, None))
+                if resp.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as err:
+                self.answers.append((time.monotonic() - self.start, None, None, repr(err)))
+                conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self):
+        self.start = time.monotonic()
+        self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(self.threads)]
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=15)
+
+    def failures(self):
+        """The answers that were not 2xx, or no answer at all."""
+        return [a for a in self.answers if a[1] is None or not 200 <= a[1] < 300]
+
+    def longest_gap(self):
+        """The longest time, in seconds, between two successive good answers."""
+        times = sorted(a[0] for a in self.answers if a[1] is not None and 200 <= a[1] < 300)
+        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
 
 
 def peer_certificate(ip, sni):

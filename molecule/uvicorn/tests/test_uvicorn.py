@@ -63,10 +63,11 @@ def test_every_app_process_runs_as_the_service_user(host):
 
 
 def test_code_and_venv_are_not_writable_by_the_service_user(host):
-    for path in ("/opt/webstack-app/app/webstack_sample/app.py", "/opt/webstack-app/venv/bin/uvicorn"):
+    for path in ("/opt/webstack-app/current/app/webstack_sample/app.py", "/opt/webstack-app/current/venv/bin/uvicorn",
+                 "/opt/webstack-app/releases", "/opt/webstack-app/history"):
         f = host.file(path)
         assert f.user == "root" and not f.mode & 0o022, path
-    assert host.run("runuser -u webstack-app -- touch /opt/webstack-app/app/x").rc != 0
+    assert host.run("runuser -u webstack-app -- touch /opt/webstack-app/current/app/x").rc != 0
 
 
 def test_health_answers(host):
@@ -113,13 +114,15 @@ def test_forwarded_headers_believed_only_from_named_proxies(host):
 def test_environment_reaches_the_app_and_secrets_stay_root_only(host):
     if is_unix(host):
         pytest.skip("environment set on the TCP host")
-    assert health(host)["release"] == "molecule-tcp"
+    live = host.file("/opt/webstack-app/current").linked_to.rsplit("/", 1)[1]
+    assert health(host)["release"] == live
     env_file = host.file("/etc/webstack-app/environment")
     assert env_file.user == "root" and env_file.mode == 0o600
     assert "WEBSTACK_TEST_SECRET=" in env_file.content_string
     assert "s3cr3t-value" not in host.file("/etc/systemd/system/webstack-app.service").content_string
     pid = main_pid(host)
-    assert "WEBSTACK_TEST_SECRET=s3cr3t-value" in host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
+    environ = host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
+    assert "WEBSTACK_TEST_SECRET=s3cr3t-value" in environ and "WEBSTACK_TEST_MODE=molecule-tcp" in environ
 
 
 def test_unit_sandbox_exposure_is_at_most_2(host):
@@ -196,7 +199,7 @@ def test_the_app_writes_to_its_state_directory_and_nowhere_else(host):
         return options.split(",")[0] == "rw"
 
     assert writable(state) and writable(f"{state}/data.db")
-    assert not writable("/var/lib") and not writable("/opt/webstack-app/app")
+    assert not writable("/var/lib") and not writable("/opt/webstack-app/current/app")
 
 
 @release_independent()
@@ -225,60 +228,89 @@ def test_renaming_the_service_alone_moves_its_socket(host):
     assert health(host, user="www-data")["status"] == "ok"
 
 
+def live_release(host, install_dir="/opt/webstack-app"):
+    return host.file(f"{install_dir}/current").linked_to.rsplit("/", 1)[1]
+
+
+def release_ids(host, install_dir="/opt/webstack-app"):
+    return set(host.run(f"ls {install_dir}/releases").stdout.split())
+
+
 @release_independent()
-def test_a_venv_made_by_another_python_is_rebuilt(host):
+def test_another_python_makes_another_release_and_going_back_builds_nothing(host):
     """After a Debian major upgrade the venv's packages sit under the old Python's lib directory, where the new
-    Python does not look. The role must notice it and build the venv again, not fail or serve a broken app."""
+    Python does not look: the Python version is part of the release id, so a new release with its own venv is
+    built. Here the role is told of another Python; back on the real one, the old release is switched to."""
     if is_unix(host):
         pytest.skip("one host is enough")
     name = host.backend.get_hostname()
-    venv = "/opt/webstack-app/venv"
-    current = host.run(f"{venv}/bin/python -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'").stdout.strip()
-    # What an upgrade from Python 3.0 would leave behind: pyvenv.cfg and lib/ of the old version.
-    host.run(f"sed -i -E 's/^(version[a-z_]*) = .*/\\1 = 3.0.1/' {venv}/pyvenv.cfg"
-             f" && mv {venv}/lib/python{current} {venv}/lib/python3.0")
-    rc, out, recap = run_playbook(CONVERGE, limit=name)
+    before = live_release(host)
+    python = host.run("python3 -c 'import platform; print(platform.python_version())'").stdout.strip()
+    other = {"__uvicorn_host_versions": {"stdout_lines": [python + "-other", host.run("systemctl --version").stdout]}}
+    try:
+        rc, out, _ = run_playbook(CONVERGE, other, limit=name)
+        assert rc == 0, out[-3000:]
+        assert live_release(host) != before and before in release_ids(host)
+        assert health(host)["release"] == live_release(host)
+    finally:
+        rc, out, recap = run_playbook(CONVERGE, limit=name)
     assert rc == 0, out[-3000:]
-    assert not host.file(f"{venv}/lib/python3.0").exists
-    assert f"= {current}." in host.file(f"{venv}/pyvenv.cfg").content_string
-    assert health(host)["status"] == "ok"
+    assert live_release(host) == before and health(host)["release"] == before
+    assert not re.search(r"TASK \[webstack\.tiers\.uvicorn : Build the release\]\n(?!skipping)", out), out[-3000:]
 
 
 def worker_pids(host):
     return set(host.run(f"pgrep -u {SERVICE} -f spawn_main").stdout.split())
 
 
-def test_code_change_replaces_the_workers_and_nothing_else_does(host, tmp_path_factory):
-    """With several workers new code arrives by SIGHUP: new workers, the same main process."""
+def socket_started(host):
+    return host.run(f"systemctl show -p ActiveEnterTimestampMonotonic --value {SERVICE}.socket").stdout.strip()
+
+
+def test_new_code_is_a_new_release_and_a_run_without_changes_touches_nothing(host, tmp_path_factory):
+    """New code is built as a release of its own beside the live one, which stays on disk; the app restarts on it
+    while systemd keeps the socket. A converge that changes nothing keeps every process."""
     if is_unix(host):
         pytest.skip("one host is enough")
     name = host.backend.get_hostname()
-    # A converge that changes nothing keeps every process.
-    before, workers_before = main_pid(host), worker_pids(host)
+    before, workers_before, socket_before = main_pid(host), worker_pids(host), socket_started(host)
     rc, out, recap = run_playbook(CONVERGE, limit=name)
     assert rc == 0 and recap[name]["changed"] == 0, out[-3000:]
     assert main_pid(host) == before and worker_pids(host) == workers_before
 
-    app = tmp_path_factory.mktemp("app")
-    shutil.copytree(Path(PROJECT_DIR, "roles/uvicorn/files/sample_app/webstack_sample"), app / "webstack_sample",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    init = app / "webstack_sample" / "__init__.py"
-    init.write_text(init.read_text().replace('__version__ = "1.0.0"', '__version__ = "1.0.1-molecule"'))
+    first = live_release(host)
+    app = sample_app(tmp_path_factory, "1.0.1-molecule")
     try:
         rc, out, recap = run_playbook(
             CONVERGE, {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}, limit=name
         )
         assert rc == 0, out[-3000:]
-        assert re.search(r"TASK \[webstack\.tiers\.uvicorn : Give the app its new code\].*\n.*changed", out), out[-3000:]
-        body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.1-molecule" and b, timeout=15)
-        assert body, "the new code is not served"
-        assert main_pid(host) == before
-        assert worker_pids(host).isdisjoint(workers_before)
+        new = live_release(host)
+        assert new != first and release_ids(host) >= {first, new}
+        body = health(host)
+        assert body["version"] == "1.0.1-molecule" and body["release"] == new
+        assert main_pid(host) != before and socket_started(host) == socket_before
+        listing = host.run("webstack-app-releases default").stdout.splitlines()
+        assert listing[1].startswith(f"  * {new} ") and listing[2].startswith(f"    {first} "), listing
     finally:
         rc, out, _ = run_playbook(CONVERGE, limit=name)
         assert rc == 0, out[-3000:]
     body, _ = wait_for(lambda: (b := health(host)) and b["version"] == "1.0.0" and b, timeout=15)
-    assert body, "the original code is not back"
+    assert body and body["release"] == first, "the original release is not back"
+
+
+def test_what_the_role_wrote_before_releases_goes(host):
+    """A host converged before releases has its code in app/ and its venv in venv/: they go once the app runs
+    from current."""
+    if is_unix(host):
+        pytest.skip("one host is enough")
+    name = host.backend.get_hostname()
+    host.run("mkdir -p /opt/webstack-app/app/webstack_sample /opt/webstack-app/venv/bin"
+             " && touch /opt/webstack-app/requirements.lock")
+    rc, out, recap = run_playbook(CONVERGE, limit=name)
+    assert rc == 0 and recap[name]["changed"] == 1, out[-3000:]
+    assert not [p for p in ("app", "venv", "requirements.lock") if host.file(f"/opt/webstack-app/{p}").exists]
+    assert health(host)["status"] == "ok"
 
 
 def sample_app(tmp_path_factory, version):
@@ -349,7 +381,7 @@ def test_the_venv_holds_the_lock_and_a_file_that_does_not_match_it_is_refused(ho
         pytest.skip("one host is enough")
     name = host.backend.get_hostname()
     lock = Path(PROJECT_DIR, "roles/uvicorn/files/sample_app/requirements.txt").read_text()
-    frozen = host.run("/opt/webstack-app/venv/bin/python -m pip freeze").stdout
+    frozen = host.run("/opt/webstack-app/current/venv/bin/python -m pip freeze").stdout
     assert normal_pins(frozen) == normal_pins(lock)
 
     h11 = re.search(r"^h11==\S+ \\\n(?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+", lock, re.M)
@@ -423,7 +455,7 @@ def test_secrets_never_leak(host):
     # A repository served over plain HTTP on the host itself; the server ignores the credentials, as PyPI does.
     setup = host.run(
         "set -e; apt-get install -y -q git >/dev/null; rm -rf /srv/webstack-test; mkdir -p /srv/webstack-test/src;"
-        " cp -r /opt/webstack-app/app/webstack_sample /srv/webstack-test/src/; cd /srv/webstack-test/src;"
+        " cp -r /opt/webstack-app/current/app/webstack_sample /srv/webstack-test/src/; cd /srv/webstack-test/src;"
         " git init -q -b main; git add .; git -c user.name=t -c user.email=t@example.invalid commit -qm app;"
         " git clone -q --bare . ../app.git; git -C ../app.git update-server-info;"
         " systemd-run -q --unit webstack-test-git python3 -m http.server 8088 --bind 127.0.0.1"
@@ -452,9 +484,10 @@ def test_secrets_never_leak(host):
             after_converge=took)
         assert secret_leaks(host, "MARKER-[a-z]*-5c2e", outputs) == {}
         # The search would see them: they are on the host, where root alone reads them.
-        held = host.run("grep -lE 'MARKER-[a-z]*-5c2e' /opt/webstack-app-vault/app/.git/config"
-                        " /etc/webstack-app-vault/environment")
-        assert len(held.stdout.split()) == 2, held.stdout
+        held = host.run("grep -rlE 'MARKER-[a-z]*-5c2e' /opt/webstack-app-vault /etc/webstack-app-vault")
+        assert sorted(held.stdout.split()) == [
+            "/etc/webstack-app-vault/environment", "/opt/webstack-app-vault/repository/.git/config"], held.stdout
+        assert host.file("/opt/webstack-app-vault/repository").mode == 0o700
     finally:
         run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, dict(vault, state="absent")]}, limit=name)
         host.run("systemctl stop webstack-test-git; rm -rf /srv/webstack-test")
