@@ -8,8 +8,9 @@
                                             a deploy that takes a host back names the release that failed
 
 The module webstack.tiers.app_release imports this file; the uvicorn role also installs it on each app host as
-the command webstack-app-releases, which lists every app's releases (the apps are named, one "name install_dir"
-per line, in /etc/webstack-app-releases.conf). One copy of the rules, for Ansible and for the operator alike.
+the command webstack-app-releases, which lists every app's releases (each app is a file in
+/etc/webstack-app-releases.d/ named after its service, holding its install directory). One copy of the rules,
+for Ansible and for the operator alike.
 """
 
 import json
@@ -21,7 +22,7 @@ import time
 
 RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MARKER = ".webstack-release"
-APPS_FILE = "/etc/webstack-app-releases.conf"
+APPS_DIR = "/etc/webstack-app-releases.d"
 
 
 def _stamp(seconds):
@@ -130,24 +131,27 @@ def prune(install_dir, keep, check_mode=False):
 
 
 def _apps():
-    try:
-        with open(APPS_FILE, encoding="utf-8") as lines:
-            return [tuple(line.split()[:2]) for line in lines if len(line.split()) >= 2 and not line.startswith("#")]
-    except FileNotFoundError:
-        return []
+    """[(service name, install directory)] of every app on the host, by name."""
+    apps = []
+    for name in sorted(os.listdir(APPS_DIR)) if os.path.isdir(APPS_DIR) else []:
+        with open(os.path.join(APPS_DIR, name), encoding="utf-8") as lines:
+            paths = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        if paths:
+            apps.append((name, paths[0]))
+    return apps
 
 
 def main(argv):
-    """webstack-app-releases [--json] [APP ...]: each app's releases, the live one marked with *."""
+    """webstack-app-releases [--json] [SERVICE ...]: each app's releases, the live one marked with *."""
     as_json = "--json" in argv
     wanted = [arg for arg in argv if arg != "--json"]
     if any(arg.startswith("-") for arg in wanted):
-        print("usage: webstack-app-releases [--json] [APP ...]", file=sys.stderr)
+        print("usage: webstack-app-releases [--json] [SERVICE ...]", file=sys.stderr)
         return 2
     apps = [(name, path) for name, path in _apps() if not wanted or name in wanted]
     unknown = sorted(set(wanted) - {name for name, _ in apps})
     if unknown:
-        print(f"webstack-app-releases: no app {', '.join(unknown)} in {APPS_FILE}", file=sys.stderr)
+        print(f"webstack-app-releases: no app {', '.join(unknown)} in {APPS_DIR}", file=sys.stderr)
         return 1
     report = {name: dict(read(path), install_dir=path) for name, path in apps}
     if as_json:

@@ -97,10 +97,11 @@ def test_the_command_lists_each_apps_releases_and_marks_the_live_one(tmp_path, m
     build(tmp_path, "r1", "r2")
     for release in ("r1", "r2"):
         run(tmp_path, action="switch", release=release)
-    apps = tmp_path / "apps.conf"
-    apps.write_text(f"# name install_dir\nshop {tmp_path / 'app'}\n")
+    apps = tmp_path / "apps.d"
+    apps.mkdir()
+    (apps / "shop").write_text(f"# install directory\n{tmp_path / 'app'}\n")
     code = (f"import sys; sys.path.insert(0, {str(COMMAND.parent)!r}); import app_releases as r; "
-            f"r.APPS_FILE = {str(apps)!r}; sys.exit(r.main(sys.argv[1:]))")
+            f"r.APPS_DIR = {str(apps)!r}; sys.exit(r.main(sys.argv[1:]))")
 
     def command(*args):
         return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
@@ -110,6 +111,7 @@ def test_the_command_lists_each_apps_releases_and_marks_the_live_one(tmp_path, m
     assert listed[1].startswith("  * r2 ") and listed[1].endswith("live")
     assert listed[2].startswith("    r1 ") and listed[2].endswith("previous")
     assert json.loads(command("--json", "shop").stdout)["shop"]["live"] == "r2"
+    assert command("--json").returncode == 0
     unknown = command("blog")
     assert unknown.returncode == 1 and "no app blog" in unknown.stderr
     assert Path(COMMAND).read_text().startswith("#!/usr/bin/python3\n")

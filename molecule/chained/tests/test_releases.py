@@ -43,7 +43,7 @@ def from_directory(app, **more):
 
 
 def releases(host):
-    return json.loads(docker("exec", host, "webstack-app-releases", "--json").stdout)["default"]
+    return json.loads(docker("exec", host, "webstack-app-releases", "--json").stdout)["webstack-app"]
 
 
 def health(host):

@@ -25,6 +25,7 @@ async def app(scope, receive, send):
         "client_ip": scope["client"][0] if scope.get("client") else None,
         "request_id": headers.get("x-request-id"),
         "pid": os.getpid(),
+        "release": os.environ.get("WEBSTACK_APP_RELEASE"),
     }).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

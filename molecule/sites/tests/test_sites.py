@@ -1,11 +1,13 @@
 """Two sites on shared hosts, seen through the front door: each answers by its own names with its own
 certificate, each request reaches its own site's app and only that, each site keeps its own topology, and a
-third site comes and goes without touching the other two."""
+third site comes and goes, and one site's app is deployed and rolled back, without touching the others."""
 
 import json
 import os
+import shutil
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from webstack_testlib import (
@@ -15,6 +17,8 @@ from webstack_testlib import (
 
 testinfra_hosts = ["ansible://nginx"]
 SITE_PLAYBOOK = os.path.join(PROJECT_DIR, "playbooks", "site.yml")
+DEPLOY = os.path.join(PROJECT_DIR, "playbooks", "deploy.yml")
+ROLLBACK = os.path.join(PROJECT_DIR, "playbooks", "rollback.yml")
 INVENTORY = inventory()
 FRONT = INVENTORY["groups"]["nginx"][0]
 APP_HOST = INVENTORY["groups"]["uvicorn"][0]
@@ -113,7 +117,8 @@ def test_a_third_site_comes_and_goes_without_touching_the_others():
                 "/etc/apache2/sites-available/webstack-wiki.conf", "/etc/apache2/sites-enabled/webstack-wiki.conf",
                 "/var/www/webstack-wiki"],
         APP_HOST: ["/etc/systemd/system/webstack-app-wiki.service", "/etc/systemd/system/webstack-app-wiki.socket",
-                   "/etc/webstack-app-wiki", "/opt/webstack-app-wiki", "/run/webstack-app-wiki"],
+                   "/etc/webstack-app-wiki", "/opt/webstack-app-wiki", "/run/webstack-app-wiki",
+                   "/etc/webstack-app-releases.d/webstack-app-wiki"],
     }
     for host, paths in left.items():
         assert on(host, " ; ".join(f"test -e {p} && echo {p}" for p in paths) + "; true").stdout == "", host
@@ -125,6 +130,31 @@ def test_a_third_site_comes_and_goes_without_touching_the_others():
         request("wiki", "/api/health", host="wiki.webstack.test")
     for name in SITES:
         assert request(name, "/api/health")[0] == 200
+
+
+def live_release(name):
+    return on(APP_HOST, f"readlink /opt/webstack-app-{name}/current").stdout.strip().rsplit("/", 1)[-1]
+
+
+def test_a_deploy_and_a_rollback_move_one_sites_app_and_leave_the_other_alone(tmp_path):
+    """webstack_deploy_site picks the app: blog gets a new release and goes back; shop keeps every process."""
+    shutil.copytree(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "blog_app"), tmp_path / "blog_app")
+    code = tmp_path / "blog_app" / "blog.py"
+    code.write_text(code.read_text().replace('"app": "blog",', '"app": "blog", "edition": 2,'))
+    sites = [dict(site, app=dict(site["app"], app_directory=str(tmp_path / "blog_app"))) if name == "blog" else site
+             for name, site in SITES.items()]
+    shop_pid, shop_release, blog_release = main_pids(["shop"]), live_release("shop"), live_release("blog")
+    rc, out, _ = run_playbook(DEPLOY, {"webstack_sites": sites, "webstack_deploy_site": "blog"})
+    assert rc == 0, out[-3000:]
+    seen = site_json("blog", "/api/whoami")
+    assert seen["edition"] == 2 and seen["release"] == live_release("blog") != blog_release
+    rc, out, _ = run_playbook(ROLLBACK, {"webstack_deploy_site": "blog"})
+    assert rc == 0, out[-3000:]
+    seen = site_json("blog", "/api/whoami")
+    assert "edition" not in seen and seen["release"] == blog_release == live_release("blog")
+    assert main_pids(["shop"]) == shop_pid and live_release("shop") == shop_release
+    rc, out, _ = run_playbook(DEPLOY, {"webstack_deploy_site": "wiki"})
+    assert rc != 0 and "webstack_deploy_site 'wiki' is not an app on sites-app; its apps: shop, blog" in out, out[-3000:]
 
 
 @input_checks_once()

@@ -278,19 +278,23 @@ def test_new_code_is_a_new_release_and_a_run_without_changes_touches_nothing(hos
     assert rc == 0 and recap[name]["changed"] == 0, out[-3000:]
     assert main_pid(host) == before and worker_pids(host) == workers_before
 
-    first = live_release(host)
+    first, releases_before = live_release(host), release_ids(host)
     app = sample_app(tmp_path_factory, "1.0.1-molecule")
+    new_code = {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}
+    # --check says a release would be built and switched to, and builds nothing.
+    rc, out, recap = run_playbook(CONVERGE, new_code, limit=name, options=("--check", "--diff"))
+    assert rc == 0 and recap[name]["changed"] > 0, out[-3000:]
+    assert "+current -> releases/" in out, out[-3000:]
+    assert release_ids(host) == releases_before and main_pid(host) == before
     try:
-        rc, out, recap = run_playbook(
-            CONVERGE, {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}, limit=name
-        )
+        rc, out, recap = run_playbook(CONVERGE, new_code, limit=name)
         assert rc == 0, out[-3000:]
         new = live_release(host)
         assert new != first and release_ids(host) >= {first, new}
         body = health(host)
         assert body["version"] == "1.0.1-molecule" and body["release"] == new
         assert main_pid(host) != before and socket_started(host) == socket_before
-        listing = host.run("webstack-app-releases default").stdout.splitlines()
+        listing = host.run("webstack-app-releases webstack-app").stdout.splitlines()
         assert listing[1].startswith(f"  * {new} ") and listing[2].startswith(f"    {first} "), listing
     finally:
         rc, out, _ = run_playbook(CONVERGE, limit=name)
@@ -331,7 +335,7 @@ def test_a_second_app_comes_and_goes_without_touching_the_first(host, tmp_path_f
     extra = {"name": "extra", "port": 8001, "workers": 1, "app_source": "directory",
              "app_directory": str(sample_app(tmp_path_factory, "2.0.0-extra"))}
     gone = ["/etc/systemd/system/webstack-app-extra.service", "/etc/systemd/system/webstack-app-extra.socket",
-            "/etc/webstack-app-extra", "/opt/webstack-app-extra"]
+            "/etc/webstack-app-extra", "/opt/webstack-app-extra", "/etc/webstack-app-releases.d/webstack-app-extra"]
     before, workers_before = main_pid(host), worker_pids(host)
     try:
         rc, out, _ = run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, extra]}, limit=name)
@@ -343,6 +347,8 @@ def test_a_second_app_comes_and_goes_without_touching_the_first(host, tmp_path_f
         assert host.run(f"ps -o user= -p {extra_pid}").stdout.strip() == "webstack-app-extra"
         assert health(host)["version"] == "1.0.0"
         assert main_pid(host) == before and worker_pids(host) == workers_before
+        assert sorted(json.loads(host.run("webstack-app-releases --json").stdout)) == [
+            "webstack-app", "webstack-app-extra"]
 
         rc, out, recap = run_playbook(CONVERGE, {"uvicorn_apps": [{"name": "default"}, extra]}, limit=name)
         assert rc == 0 and recap[name]["changed"] == 0, out[-3000:]
