@@ -115,6 +115,14 @@ def provisioning_table(provisioning):
     return lines
 
 
+def deploy_table(deploy):
+    """The rolling deploy's figures (bench/run.py rolling_deploy) as a Markdown table."""
+    return ["| run on deploy-2, under load | hosts | wall time s | answers | failed | longest gap s |",
+            "|---|--:|--:|--:|--:|--:|"] + [
+        f"| {name} | {d['hosts']} | {d['seconds']} | {d['answers']} | {d['failed']} | {d['longest_gap_s']:.3f} |"
+        for name, d in deploy.items()]
+
+
 def markdown(results):
     m, cases = results["machine"], results["cases"]
     s = results["settings"]
@@ -139,6 +147,8 @@ def markdown(results):
                      f"| {c['latency_us']['p99'] / 1000:.2f} | {profile} |")
     if results["provisioning"]:
         lines += [""] + provisioning_table(results["provisioning"]) + [""] + tier_table(results["provisioning"])
+    if results.get("deploy"):
+        lines += [""] + deploy_table(results["deploy"])
     lines += ["", "| target | goal | measured | holds |", "|---|---|--:|---|"]
     for t in results["targets"]:
         lines.append(f"| {t['target']} | {t['goal']} | {t['measured']} {t['unit']} | "

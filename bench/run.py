@@ -15,6 +15,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +42,9 @@ STACKS = {
                  "about": "split on one host with one nginx worker instead of one per CPU"},
     "chained-3-open": {"hosts": ["bench-open-edge", "bench-open-mid", "bench-open-app"], "front": "bench-open-edge",
                        "variant": True, "about": "chained-3 with the firewall off (webstack_firewall: false)"},
+    # Not loaded by wrk: the deploy and rollback playbooks move its two app servers while a client waits.
+    "deploy-2": {"hosts": ["bench-roll-edge", "bench-roll-app1", "bench-roll-app2"], "front": "bench-roll-edge",
+                 "variant": True, "about": "nginx and Apache on one host, two app servers over TCP: a rolling deploy"},
 }
 # Uvicorn measured without a proxy: the app server of chained-3, on TCP.
 DIRECT_HOST = "bench-app"
@@ -54,6 +58,11 @@ def say(text):
 
 def sh(*cmd, **kwargs):
     return subprocess.run(cmd, cwd=ROOT, check=True, text=True, **kwargs)
+
+
+def container_ip(name):
+    return sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name,
+              capture_output=True).stdout.strip()
 
 
 def playbook(stack):
@@ -140,6 +149,42 @@ def measure(all_cases, containers, seconds, warmup, reps):
     return runs
 
 
+def rolling_deploy(front_ip):
+    """Stack deploy-2 goes to a new release with the deploy playbook and back with the rollback playbook, while
+    a client keeps four keep-alive connections busy on the front door: wall time, answers, failed answers and
+    the longest time without a good answer, per run."""
+    os.environ.setdefault("MOLECULE_PROJECT_DIRECTORY", str(ROOT))
+    sys.path.insert(0, str(ROOT / "molecule" / "shared"))
+    from webstack_testlib import FrontDoorLoad
+
+    app = Path(tempfile.mkdtemp(prefix="webstack-bench-app-"))
+    shutil.copytree(ROOT / "roles/uvicorn/files/sample_app/webstack_sample", app / "webstack_sample",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = app / "webstack_sample" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "1.0.0"', '__version__ = "2.0.0-bench"'))
+    figures = {}
+    try:
+        for name, play, extra in (
+                ("deploy", "deploy.yml", {"uvicorn_app_source": "directory", "uvicorn_app_directory": str(app)}),
+                ("rollback", "rollback.yml", {})):
+            say(f"rolling {name} on deploy-2, under load")
+            with FrontDoorLoad(front_ip, SERVER_NAME, ENDPOINTS["tiny"]) as client:
+                time.sleep(1)
+                start = time.monotonic()
+                run = subprocess.run(["ansible-playbook", "-i", "bench/inventories/deploy-2", f"playbooks/{play}",
+                                      "-e", json.dumps(extra)], cwd=ROOT, capture_output=True, text=True)
+                seconds = time.monotonic() - start
+                time.sleep(1)
+            if run.returncode:
+                sys.exit(f"bench: the {name} playbook failed on deploy-2:\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
+            figures[name] = {"hosts": 2, "seconds": round(seconds, 1), "answers": len(client.answers),
+                             "failed": len(client.failures()), "longest_gap_s": round(client.longest_gap(), 3)}
+            say(f"{name}: {figures[name]}")
+    finally:
+        shutil.rmtree(app)
+    return figures
+
+
 def machine(containers):
     def first_line(*cmd):
         try:
@@ -181,12 +226,18 @@ def provision_only(stacks, reruns, out, keep):
                "ansible": subprocess.run(["ansible-playbook", "--version"], capture_output=True,
                                          text=True).stdout.splitlines()[0],
                "provisioning": provision(reruns, stacks)}
+    if "deploy-2" in stacks:
+        results["deploy"] = rolling_deploy(container_ip(STACKS["deploy-2"]["front"]))
     out.mkdir(parents=True, exist_ok=True)
     (out / "provisioning.json").write_text(json.dumps(results, indent=2) + "\n")
-    print()
-    print("\n".join(report.provisioning_table(results["provisioning"])))
-    print()
-    print("\n".join(report.tier_table(results["provisioning"])))
+    if results["provisioning"]:
+        print()
+        print("\n".join(report.provisioning_table(results["provisioning"])))
+        print()
+        print("\n".join(report.tier_table(results["provisioning"])))
+    if results.get("deploy"):
+        print()
+        print("\n".join(report.deploy_table(results["deploy"])))
     if {"chained", "sites-3"} <= set(stacks):
         p = results["provisioning"]
         print(f"\nre-run of three sites vs one: {p['sites-3']['rerun_median_s'] / p['chained']['rerun_median_s']:.2f}x")
@@ -233,10 +284,10 @@ def main():
         provisioning = provision(args.reruns, list(STACKS))
     names = sorted({h for spec in STACKS.values() for h in spec["hosts"]})
     containers = load.container_ids(names)
-    ip = {name: sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name,
-                   capture_output=True).stdout.strip() for name in names}
+    ip = {name: container_ip(name) for name in names}
     all_cases = cases(ip, args.connections)
     runs = measure(all_cases, containers, args.seconds, args.warmup, args.reps)
+    deploy = rolling_deploy(ip[STACKS["deploy-2"]["front"]])
     results = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
         "minutes": None,
@@ -246,6 +297,7 @@ def main():
         "stacks": {name: spec["about"] for name, spec in STACKS.items()},
         "provisioning": provisioning,
         "cases": report.summarise(all_cases, runs),
+        "deploy": deploy,
     }
     results["targets"] = report.targets(results)
     results["minutes"] = round((time.time() - started) / 60, 1)

@@ -118,3 +118,10 @@ def test_the_tier_table_shows_the_median_rerun():
     assert lines[0] == "| re-run by part (median run) | plan | firewall | uvicorn | apache | nginx |"
     assert lines[2].startswith("| chained | 1.2 s, 1 tasks | 4.5 s, 1 tasks |")
     assert lines[2].endswith("| 20.0 s, 2 tasks |")
+
+
+def test_the_deploy_table_has_a_row_per_run():
+    deploy = {"deploy": {"hosts": 2, "seconds": 61.2, "answers": 9000, "failed": 0, "longest_gap_s": 0.6},
+              "rollback": {"hosts": 2, "seconds": 30.5, "answers": 4000, "failed": 1, "longest_gap_s": 1.25}}
+    assert report.deploy_table(deploy)[2:] == ["| deploy | 2 | 61.2 | 9000 | 0 | 0.600 |",
+                                               "| rollback | 2 | 30.5 | 4000 | 1 | 1.250 |"]
