@@ -155,6 +155,9 @@ def test_a_deploy_and_a_rollback_move_one_sites_app_and_leave_the_other_alone(tm
     assert main_pids(["shop"]) == shop_pid and live_release("shop") == shop_release
     rc, out, _ = run_playbook(DEPLOY, {"webstack_deploy_site": "wiki"})
     assert rc != 0 and "webstack_deploy_site 'wiki' is not an app on sites-app; its apps: shop, blog" in out, out[-3000:]
+    rc, out, _ = run_playbook(DEPLOY, {"webstack_deploy_site": "blog", "webstack_deploy_gate_timeout": "soon"})
+    assert rc != 0 and "webstack_deploy_gate_timeout 'soon' must be a number of seconds" in out, out[-3000:]
+    assert live_release("blog") == blog_release
 
 
 @input_checks_once()
