@@ -110,6 +110,23 @@ def test_the_hops_crossed_match_the_topology():
         assert "x-forwarded-server" not in headers, headers
 
 
+def test_nginx_leaves_cores_to_the_tiers_on_its_host():
+    """nginx_worker_processes auto: a worker per CPU on an edge of its own; beside upstream servers on its host
+    (Apache on loopback, the app's UNIX socket) the CPUs are shared: CPUs / (1 + those servers), at least 1."""
+    for host in GROUPS["nginx"]:
+        beside = [tier for tier in (["apache"] if TOPOLOGY == "chained" else ["apache", "uvicorn"])
+                  if host in GROUPS[tier]]
+        cpus = int(docker("exec", host, "nproc").stdout)
+        expected = max(1, cpus // (1 + len(beside))) if beside else cpus
+        workers = None
+        for _ in range(20):  # a reload's old workers may still be finishing their requests
+            workers = int(docker("exec", host, "pgrep", "-c", "-f", "^nginx: worker process", check=False).stdout)
+            if workers == expected:
+                break
+            time.sleep(0.5)
+        assert workers == expected, f"{host}: {workers} nginx workers on {cpus} CPUs beside {beside}"
+
+
 def test_route_options_from_the_inventory_apply_to_the_derived_route():
     given = INVENTORY["hostvars"][FRONT].get("nginx_routes")
     if not given:
