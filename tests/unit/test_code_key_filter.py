@@ -1,0 +1,49 @@
+"""The code_key filter: a bundled or directory app's code, known by its files' paths and contents."""
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+from ansible.errors import AnsibleFilterError  # noqa: E402
+from ansible_collections.webstack.tiers.plugins.filter.code import code_key  # noqa: E402
+
+
+def sha1(text):
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def app(tmp_path):
+    root = tmp_path / "app"
+    (root / "sub" / "__pycache__").mkdir(parents=True)
+    (root / "B.py").write_text("b")
+    (root / "a.py").write_text("a")
+    (root / ".env.example").write_text("x")
+    (root / "sub" / "q.txt").write_text("q")
+    (root / "sub" / "__pycache__" / "q.cpython-311.pyc").write_text("bytecode")
+    (root / "link.py").symlink_to(root / "a.py")
+    (root / "outside").symlink_to(tmp_path)
+    return root
+
+
+def test_the_key_sums_every_regular_file_sorted_without_regard_to_case(app):
+    # What the role summed up before the filter (find, relpath, zip, Jinja's sort, hash): release ids stay.
+    entries = [f".env.example {sha1('x')}", f"a.py {sha1('a')}", f"B.py {sha1('b')}", f"sub/q.txt {sha1('q')}"]
+    assert code_key(str(app)) == hashlib.sha256(" ".join(entries).encode()).hexdigest()
+
+
+def test_bytecode_and_links_leave_the_key_alone_and_an_edit_changes_it(app):
+    before = code_key(str(app))
+    (app / "sub" / "__pycache__" / "q.cpython-311.pyc").write_text("other bytecode")
+    (app / "link2.py").symlink_to(app / "B.py")
+    assert code_key(str(app)) == before
+    (app / "sub" / "q.txt").write_text("q2")
+    assert code_key(str(app)) != before
+
+
+def test_a_missing_directory_is_named(tmp_path):
+    with pytest.raises(AnsibleFilterError, match="is not a directory on the controller"):
+        code_key(str(tmp_path / "none"))
