@@ -8,8 +8,16 @@ old file or the new one, never half of either. mkstemp makes it 0600, so a key i
 while it is written; its final owner and mode are set before it is put in place.
 """
 
+import grp
 import os
+import pwd
 import tempfile
+
+
+def numeric_attributes(mode, owner, group):
+    """(mode, uid, gid) of an octal mode string and owner and group names; ValueError or KeyError when one is
+    not an octal number or an existing user or group."""
+    return int(mode, 8), pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
 
 
 def stage_beside(path, content, mode, uid=-1, gid=-1):

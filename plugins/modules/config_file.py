@@ -61,13 +61,13 @@ content_changed:
   returned: always
 """
 
-import grp
 import os
-import pwd
 import shlex
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import set_attributes, stage_beside
+from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import (
+    numeric_attributes, set_attributes, stage_beside,
+)
 
 
 def read_current(path):
@@ -112,9 +112,7 @@ def main():
     dest, validate = module.params["dest"], module.params["validate"]
     content = module.params["content"].encode("utf-8")
     try:
-        mode = int(module.params["mode"], 8)
-        uid = pwd.getpwnam(module.params["owner"]).pw_uid
-        gid = grp.getgrnam(module.params["group"]).gr_gid
+        mode, uid, gid = numeric_attributes(module.params["mode"], module.params["owner"], module.params["group"])
     except (ValueError, KeyError) as error:
         module.fail_json(msg=f"config_file: bad mode, owner or group for {dest}: {error}")
     if validate and "%s" not in validate:

@@ -55,7 +55,7 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import set_attributes
+from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import numeric_attributes, set_attributes
 
 
 def wanted(entry, defaults):
@@ -66,8 +66,7 @@ def wanted(entry, defaults):
     if unknown or not isinstance(entry.get("path"), str):
         raise TypeError(f"{entry!r} needs a path and may name only owner, group and mode")
     entry = {**defaults, **entry}
-    return (entry["path"], int(entry["mode"], 8),
-            pwd.getpwnam(entry["owner"]).pw_uid, grp.getgrnam(entry["group"]).gr_gid)
+    return (entry["path"], *numeric_attributes(entry["mode"], entry["owner"], entry["group"]))
 
 
 def name_of(lookup, number):

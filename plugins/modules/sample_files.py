@@ -48,12 +48,10 @@ created:
   returned: always
 """
 
-import grp
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import stage_beside
+from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import numeric_attributes, stage_beside
 
 
 def main():
@@ -67,9 +65,7 @@ def main():
         supports_check_mode=True,
     )
     try:
-        mode = int(module.params["mode"], 8)
-        uid = pwd.getpwnam(module.params["owner"]).pw_uid
-        gid = grp.getgrnam(module.params["group"]).gr_gid
+        mode, uid, gid = numeric_attributes(module.params["mode"], module.params["owner"], module.params["group"])
     except (ValueError, KeyError) as error:
         module.fail_json(msg=f"sample_files: bad mode, owner or group: {error}")
     files = module.params["files"]
