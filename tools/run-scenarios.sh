@@ -8,13 +8,20 @@
 # WEBSTACK_JOBS runs (default 2) go at once, each writing to its own log under logs/molecule/; the log of a
 # failed run is printed when it ends. Two runs of one scenario never overlap (they share container names).
 # smoke proves the rig, so it runs first; a scenario with a file molecule/<name>/run-alone runs last, with
-# nothing beside it. Those, and every run when only one goes at a time, print straight to the terminal.
+# nothing beside it. Those, and every run when only one goes at a time, print straight to the terminal (and to
+# their log).
+#
+# WEBSTACK_RETRIES (default 1 when CI=true, else 0): how many times a failed run goes again. The summary at the
+# end names every run that failed, retried or not, with the lines of its log that say why.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 jobs="${WEBSTACK_JOBS:-2}"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run-scenarios: WEBSTACK_JOBS must be a whole number above 0, not '$jobs'" >&2; exit 2; }
+retries="${WEBSTACK_RETRIES:-$([[ "${CI:-}" == true ]] && echo 1 || echo 0)}"
+[[ "$retries" =~ ^[0-9]$ ]] || { echo "run-scenarios: WEBSTACK_RETRIES must be a whole number from 0 to 9, not '$retries'" >&2; exit 2; }
 logs=logs/molecule
+mkdir -p "$logs"
 
 if (($#)); then
   scenarios=("$@")
@@ -49,13 +56,15 @@ done
 # The pool goes release by release, so the two runs of a scenario rarely wait for each other.
 for r in "${releases_used[@]}"; do pool+=(${pool_of[$r]:-}); done
 runs=("${first[@]}" "${pool[@]}" "${last[@]}")
+total=${#runs[@]}
 # Runs of one scenario cannot overlap, so a single scenario prints straight to the terminal.
 (($(printf '%s\n' "${pool[@]%%:*}" | sort -u | grep -c .) > 1)) || jobs=1
 
 # Molecule looks for a scenario called default on every run and says it found none; there is none on purpose.
 molecule_quiet() { molecule "$@" 2>&1 | sed -u "/molecule\/default\/molecule.yml' glob failed/d"; }
 
-passed=0 failed=0 failures=() started=0
+passed=0 failed=0 failures=() started=0 reasons=() flaky=()
+declare -A tries=()
 start=$SECONDS
 clock() { printf '%dm%02ds' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)); }
 
@@ -71,34 +80,63 @@ parse_run() {
 announce() {
   parse_run "$1"
   started=$((started + 1))
-  printf '\n==> [%d/%d] molecule test -s %s (%s)   elapsed %s\n' "$started" "${#runs[@]}" "$s" "$label" "$(clock)"
+  printf '\n==> [%d/%d] molecule test -s %s (%s)   elapsed %s\n' "$started" "$total" "$s" "$label" "$(clock)"
 }
 
-# record RUN STATUS SECONDS [LOG]: count the result and print its line (and the log of a failed run).
+# why_failed LOG: the lines of a failed run's log that say why (failed tasks, failed tests, errors), without
+# colours, at most 15 of at most 300 characters (the end of a CI log is often all one sees).
+why_failed() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" \
+    | grep -E 'fatal: \[|FAILED|failed=[1-9]|unreachable=[1-9]|^[[:space:]│]*E  |Error|CRITICAL|Traceback' \
+    | head -n 15 | cut -c1-300
+}
+
+# record RUN STATUS SECONDS LOG [PRINT]: count the result and print its line (and, with PRINT, the log of a
+# failed run). Sets again when the failed run is to go again.
 record() {
   parse_run "$1"
-  local verdict=passed
+  local verdict=passed attempt=$((${tries[$1]:-0} + 1)) note=
+  again=
   if (($2 == 0)); then
     passed=$((passed + 1))
+    ((attempt == 1)) || flaky+=("$s ($label)")
   else
-    failed=$((failed + 1)) verdict=FAILED failures+=("$s ($label)")
+    verdict=FAILED
+    reasons+=("$(printf '==> why %s (%s) failed, attempt %d (log %s):\n%s' "$s" "$label" "$attempt" "$4" "$(why_failed "$4")")")
+    if ((attempt <= retries)); then
+      tries[$1]=$attempt again=1 total=$((total + 1)) note=", it goes again"
+    else
+      failed=$((failed + 1)) failures+=("$s ($label)")
+    fi
+    if [[ -n "${5:-}" ]]; then
+      printf '\n==> log of %s (%s), %s\n' "$s" "$label" "$4"
+      cat "$4"
+    fi
   fi
-  if [[ -n "${4:-}" && "$verdict" == FAILED ]]; then
-    printf '\n==> log of %s (%s), %s\n' "$s" "$label" "$4"
-    cat "$4"
-  fi
-  printf '==> %s (%s) %s in %ds%s   elapsed %s\n' "$s" "$label" "$verdict" "$3" "${4:+, log $4}" "$(clock)"
+  ((attempt == 1)) || note=", attempt $attempt$note"
+  printf '==> %s (%s) %s in %ds%s, log %s   elapsed %s\n' "$s" "$label" "$verdict" "$3" "$note" "$4" "$(clock)"
 }
 
-# log_of RUN: where a run in the background writes its output.
-log_of() { local name=${1%:-}; echo "$logs/${name//:/-}.log"; }
+# log_of RUN: where a run writes its output (a run that goes again, to a log of its own).
+log_of() {
+  local name=${1%:-} n=${tries[$1]:-0}
+  name=${name//:/-}
+  ((n == 0)) || name+="-again$n"
+  echo "$logs/$name.log"
+}
 
-# run_here RUN: one run in the foreground, its output on the terminal.
+# run_here RUN: one run in the foreground, its output on the terminal and in its log; again while it fails and
+# retries are left.
 run_here() {
-  announce "$1"
-  local t0=$SECONDS status=0
-  WEBSTACK_DEBIAN="$r" WEBSTACK_TOPOLOGY="$topology" molecule_quiet test -s "$s" || status=$?
-  record "$1" "$status" $((SECONDS - t0))
+  local t0 status log
+  again=1
+  while [[ -n "$again" ]]; do
+    announce "$1"
+    t0=$SECONDS status=0 log=$(log_of "$1")
+    WEBSTACK_DEBIAN="$r" WEBSTACK_TOPOLOGY="$topology" molecule_quiet test -s "$s" | tee "$log"
+    status=${PIPESTATUS[0]}
+    record "$1" "$status" $((SECONDS - t0)) "$log"
+  done
 }
 
 # Stop the runs in the background too: they ignore the terminal's interrupt.
@@ -114,7 +152,6 @@ for run in "${first[@]}"; do run_here "$run"; done
 if ((jobs == 1)); then
   for run in "${pool[@]}"; do run_here "$run"; done
 else
-  mkdir -p "$logs"
   queue=("${pool[@]}")
   while ((${#queue[@]} + ${#running[@]})); do
     # Start the first queued runs whose scenario is not already running, up to WEBSTACK_JOBS.
@@ -132,7 +169,9 @@ else
     status=0
     wait -n -p pid "${!running[@]}" || status=$?
     run=${running[$pid]}
-    record "$run" "$status" $((SECONDS - began[$pid])) "$(log_of "$run")"
+    log=$(log_of "$run")
+    record "$run" "$status" $((SECONDS - began[$pid])) "$log" print
+    [[ -z "$again" ]] || queue+=("$run")
     unset 'running[$pid]' 'began[$pid]'
   done
 fi
@@ -140,6 +179,8 @@ fi
 for run in "${last[@]}"; do run_here "$run"; done
 
 printf '\n==> molecule finished in %s\n' "$(clock)"
+((${#reasons[@]})) && printf '%s\n' "${reasons[@]}"
+((${#flaky[@]})) && printf '    passed only when it went again: %s\n' "${flaky[@]}"
 ((failed)) && printf '    failed: %s\n' "${failures[@]}"
 echo "molecule: $passed passed, $failed failed"
 ((failed == 0))
