@@ -1,0 +1,123 @@
+#!/usr/bin/python
+"""Enable and start a role's systemd units in one task: one `systemctl show` when all already run."""
+
+DOCUMENTATION = r"""
+module: units_started
+short_description: Make sure each given systemd unit is enabled and running, asking systemd once
+description:
+  - Reads the state of all the units with one C(systemctl show), then enables those that are not enabled and
+    starts those that are not running, each with one C(systemctl) call for all of them. A run where every unit
+    already runs makes that one call and changes nothing, where C(ansible.builtin.systemd_service) takes a
+    call per unit.
+  - A unit counts as enabled when C(systemctl is-enabled) would say so (enabled, static, alias, indirect,
+    generated, transient), and as running when it is active, activating or reloading.
+  - Reloads systemd's view of the unit files first when asked to, or when systemd says a file changed.
+  - A unit that systemd does not know or that is masked fails the task. In check mode nothing is done and a
+    unit systemd does not know yet (its package is not installed yet) counts as one to enable and start.
+options:
+  units:
+    description: The units, with their suffix (C(nginx.service), C(app.socket)).
+    type: list
+    elements: str
+    required: true
+  daemon_reload:
+    description: Reload systemd's view of the unit files before anything else.
+    type: bool
+    default: false
+author: webstack.tiers
+"""
+
+EXAMPLES = r"""
+- name: Enable and start the app and its socket
+  webstack.tiers.units_started:
+    units: [webstack-app.socket, webstack-app.service]
+    daemon_reload: true
+"""
+
+RETURN = r"""
+enabled:
+  description: The units that were enabled (in check mode, that would be).
+  type: list
+  elements: str
+  returned: always
+started:
+  description: The units that were started (in check mode, that would be).
+  type: list
+  elements: str
+  returned: always
+daemon_reloaded:
+  description: Whether systemd's view of the unit files was reloaded.
+  type: bool
+  returned: always
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+PROPERTIES = "Id,LoadState,ActiveState,UnitFileState,NeedDaemonReload"
+ENABLED = {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient"}
+RUNNING = {"active", "activating", "reloading"}
+
+
+def states(module, systemctl, units):
+    """The properties of each unit, in the order given: systemctl prints one block per unit."""
+    output = run(module, [systemctl, "show", f"--property={PROPERTIES}", "--", *units])
+    blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+              for block in output.strip("\n").split("\n\n")]
+    if len(blocks) != len(units):
+        module.fail_json(msg=f"units_started: systemctl show answered {len(blocks)} blocks for {len(units)} units",
+                         stdout=output)
+    return dict(zip(units, blocks))
+
+
+def run(module, argv):
+    """The output of a systemctl call; fails the task with its error when it fails."""
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        module.fail_json(msg=f"units_started: {' '.join(argv[1:])} failed: {err.strip() or out.strip()}", rc=rc)
+    return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "units": {"type": "list", "elements": "str", "required": True},
+            "daemon_reload": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    units = module.params["units"]
+    bad = [unit for unit in units if not unit or unit.startswith("-") or any(c.isspace() for c in unit)]
+    if bad or not units:
+        module.fail_json(msg=f"units_started: units must be a non-empty list of unit names: {bad or units}")
+    systemctl = module.get_bin_path("systemctl", required=True)
+
+    reloaded = False
+    if module.params["daemon_reload"] and not module.check_mode:
+        run(module, [systemctl, "daemon-reload"])
+        reloaded = True
+    known = states(module, systemctl, units)
+    if not reloaded and not module.check_mode and any(s.get("NeedDaemonReload") == "yes" for s in known.values()):
+        run(module, [systemctl, "daemon-reload"])
+        reloaded = True
+        known = states(module, systemctl, units)
+
+    unknown = [unit for unit, s in known.items() if s.get("LoadState") == "not-found"]
+    masked = [unit for unit, s in known.items() if s.get("LoadState", "").startswith("masked")
+              or s.get("UnitFileState", "").startswith("masked")]
+    if masked or (unknown and not module.check_mode):
+        module.fail_json(msg=f"units_started: systemd knows no unit {unknown}" if unknown
+                         else f"units_started: these units are masked: {masked}")
+
+    to_enable = [unit for unit in units if unit in unknown or known[unit].get("UnitFileState") not in ENABLED]
+    to_start = [unit for unit in units if unit in unknown or known[unit].get("ActiveState") not in RUNNING]
+    if not module.check_mode:
+        if to_enable:
+            run(module, [systemctl, "enable", "--", *to_enable])
+        if to_start:
+            run(module, [systemctl, "start", "--", *to_start])
+    module.exit_json(changed=bool(to_enable or to_start), enabled=to_enable, started=to_start,
+                     daemon_reloaded=reloaded)
+
+
+if __name__ == "__main__":
+    main()
