@@ -1,0 +1,134 @@
+#!/usr/bin/python
+"""A service's system group and user, and the users let into the group, in one task: one module call per run."""
+
+DOCUMENTATION = r"""
+module: service_account
+short_description: Make sure a service's system group and login-less user exist, and who else is in the group
+description:
+  - Creates the group (a system group) when it is missing, and the user (a system user in that group, with the
+    given shell and home, no home directory made) when it is missing. An existing user gets the group, shell and
+    home it should have; nothing else about it changes.
+  - Adds each of the members to the group (as a supplementary group) unless it is in the group already. A
+    member must be an existing user; one that is not fails the task before anything changes.
+  - One call for what three C(group) and C(user) tasks did. Reports changed when it ran a command; in check
+    mode it runs none and reports what it would run.
+options:
+  name:
+    description: The user.
+    type: str
+    required: true
+  group:
+    description: The user's group.
+    type: str
+    required: true
+  members:
+    description: Existing users to add to the group.
+    type: list
+    elements: str
+    default: []
+  shell:
+    description: The user's shell.
+    type: str
+    default: /usr/sbin/nologin
+  home:
+    description: The user's home, which is not created.
+    type: str
+    default: /nonexistent
+author: webstack.tiers
+"""
+
+EXAMPLES = r"""
+- name: Create the app's group and user, and let www-data open its socket
+  webstack.tiers.service_account:
+    name: webstack-app
+    group: webstack-app
+    members: [www-data]
+"""
+
+RETURN = r"""
+commands:
+  description: The commands run (in check mode, that would be run), each as its arguments.
+  type: list
+  elements: list
+  returned: always
+"""
+
+import grp
+import pwd
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+# A name that cannot be taken for an option or split a passwd or group line (useradd may be stricter).
+NAME = re.compile(r"^[A-Za-z0-9_.][-A-Za-z0-9_.]*\$?$")
+
+
+def entry(lookup, name):
+    """The passwd or group entry of name, or None when there is none."""
+    try:
+        return lookup(name)
+    except KeyError:
+        return None
+
+
+def commands(name, group, members, shell, home):
+    """The commands that make the accounts as asked, from what the host has now."""
+    todo = []
+    group_entry = entry(grp.getgrnam, group)
+    if group_entry is None:
+        todo.append(["groupadd", "--system", group])
+    user = entry(pwd.getpwnam, name)
+    if user is None:
+        todo.append(["useradd", "--system", "--gid", group, "--shell", shell, "--home-dir", home,
+                     "--no-create-home", name])
+    else:
+        change = []
+        if group_entry is None or user.pw_gid != group_entry.gr_gid:
+            change += ["--gid", group]
+        if user.pw_shell != shell:
+            change += ["--shell", shell]
+        if user.pw_dir != home:
+            change += ["--home-dir", home]
+        if change:
+            todo.append(["usermod", *change, name])
+    for member in members:
+        member_entry = entry(pwd.getpwnam, member) if member != name else user
+        in_group = group_entry is not None and (member in group_entry.gr_mem or (
+            member_entry is not None and member_entry.pw_gid == group_entry.gr_gid))
+        if member != name and not in_group:
+            todo.append(["usermod", "--append", "--groups", group, member])
+    return todo
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "group": {"type": "str", "required": True},
+            "members": {"type": "list", "elements": "str", "default": []},
+            "shell": {"type": "str", "default": "/usr/sbin/nologin"},
+            "home": {"type": "str", "default": "/nonexistent"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    bad = [value for value in [params["name"], params["group"], *params["members"]] if not NAME.match(value)]
+    if bad:
+        module.fail_json(msg=f"service_account: not a user or group name: {bad}")
+    missing = [member for member in params["members"]
+               if member != params["name"] and entry(pwd.getpwnam, member) is None]
+    if missing:
+        module.fail_json(msg=f"service_account: members must be existing users; there is no user {missing}")
+
+    todo = commands(params["name"], params["group"], params["members"], params["shell"], params["home"])
+    if not module.check_mode:
+        for argv in todo:
+            rc, out, err = module.run_command([module.get_bin_path(argv[0], required=True), *argv[1:]])
+            if rc != 0:
+                module.fail_json(msg=f"service_account: {' '.join(argv)} failed: {err.strip() or out.strip()}",
+                                 rc=rc)
+    module.exit_json(changed=bool(todo), commands=todo)
+
+
+if __name__ == "__main__":
+    main()
