@@ -10,6 +10,8 @@ description:
     everything else, only when there is no policy-rc.d yet. One that is there already, whoever wrote it, decides.
   - C(state=absent) removes the policy-rc.d only when I(owner) wrote it. A run killed during an install leaves it
     behind; the next run's C(state=absent) cleans it up. Anyone else's stays.
+  - With I(packages), it also asks dpkg which of them are not installed (C(missing)), in the same call: a role
+    cleans up and learns whether it must install before it holds a service again.
 options:
   owner:
     description: Who writes the file (a role name); it is written in the file and recognised by C(state=absent).
@@ -25,6 +27,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  packages:
+    description: Debian packages to look up with dpkg, also in check mode; those not installed come back as
+      C(missing).
+    type: list
+    elements: str
+    default: []
   path:
     description: Where invoke-rc.d looks for the policy.
     type: path
@@ -44,6 +52,13 @@ EXAMPLES = r"""
     owner: webstack.tiers.nginx
     state: absent
   when: held is changed
+
+- name: Remove what an interrupted run left behind, and ask dpkg what is missing
+  webstack.tiers.policy_rc:
+    owner: webstack.tiers.nginx
+    state: absent
+    packages: [nginx, logrotate]
+  register: installed    # installed.missing: the packages dpkg does not list as installed
 """
 
 RETURN = r"""
@@ -51,12 +66,18 @@ held:
   description: Whether the services are held by the owner's file after the task.
   type: bool
   returned: always
+missing:
+  description: The I(packages) that dpkg does not list as installed (a half-configured one counts as missing).
+  type: list
+  elements: str
+  returned: always
 """
 
 import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.webstack.tiers.plugins.module_utils.packages import QUERY, packages_missing
 from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import stage_beside
 
 _SERVICE = re.compile(r"[A-Za-z0-9@._-]+")
@@ -99,27 +120,35 @@ def main():
             "owner": {"type": "str", "required": True},
             "services": {"type": "list", "elements": "str", "default": []},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "packages": {"type": "list", "elements": "str", "default": []},
             "path": {"type": "path", "default": "/usr/sbin/policy-rc.d"},
         },
         supports_check_mode=True,
     )
     owner, services, path = module.params["owner"], module.params["services"], module.params["path"]
+    missing = []
+    if module.params["packages"]:
+        # dpkg-query exits 1 when a package is unknown to it: that one is missing.
+        rc, out, err = module.run_command(QUERY + module.params["packages"])
+        if rc not in (0, 1):
+            module.fail_json(msg=f"policy_rc: dpkg-query failed: {err.strip()}", rc=rc)
+        missing = packages_missing(out, module.params["packages"])
     if module.params["state"] == "absent":
         if not written_by(path, owner):
-            module.exit_json(changed=False, held=False)
+            module.exit_json(changed=False, held=False, missing=missing)
         if not module.check_mode:
             os.unlink(path)
-        module.exit_json(changed=True, held=False)
+        module.exit_json(changed=True, held=False, missing=missing)
     bad = [service for service in services if not _SERVICE.fullmatch(service)]
     if bad or not services or "\n" in owner:
         module.fail_json(msg=f"policy_rc: services must be plain service names, at least one: {services}; "
                              "owner must be one line")
     if os.path.lexists(path):
-        module.exit_json(changed=False, held=written_by(path, owner))
+        module.exit_json(changed=False, held=written_by(path, owner), missing=missing)
     if module.check_mode:
-        module.exit_json(changed=True, held=True)
+        module.exit_json(changed=True, held=True, missing=missing)
     written = hold(path, policy(owner, services))
-    module.exit_json(changed=written, held=written or written_by(path, owner))
+    module.exit_json(changed=written, held=written or written_by(path, owner), missing=missing)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The policy_rc module: the apache and nginx roles hold their service's start during a first install with it."""
 
+import os
 import subprocess
 
 import pytest
@@ -61,3 +62,24 @@ def test_a_service_that_is_not_a_plain_name_is_refused(tmp_path, services):
     result = run(tmp_path, owner="webstack.tiers.nginx", services=services)
     assert result.get("failed")
     assert not (tmp_path / "policy-rc.d").exists()
+
+
+def test_it_asks_dpkg_which_packages_are_missing_in_the_same_call_also_in_check_mode(tmp_path):
+    # A stand-in dpkg-query that knows nginx as installed and logrotate as half-configured, and exits 1 for the
+    # unknown php8.2-fpm, as dpkg-query does.
+    fake = tmp_path / "bin" / "dpkg-query"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nprintf 'logrotate=half-configured nginx=installed '\n"
+                    "echo 'dpkg-query: no packages found matching php8.2-fpm' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    policy = tmp_path / "policy-rc.d"
+    policy.write_text("# written by webstack.tiers.nginx during its first install\n")
+    env = {"PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    args = {"owner": "webstack.tiers.nginx", "state": "absent", "path": str(policy),
+            "packages": ["nginx", "logrotate", "php8.2-fpm"]}
+    for check in (True, False):
+        result = run_module("policy_rc", dict(args, _ansible_check_mode=check), tmp_path / "args.json", env)
+        assert (result["changed"], result["missing"]) == (True, ["logrotate", "php8.2-fpm"])
+        assert policy.exists() == check
+    fake.write_text("#!/bin/sh\necho 'dpkg-query: error: cannot read the database' >&2\nexit 2\n")
+    assert run_module("policy_rc", args, tmp_path / "args.json", env).get("failed")
