@@ -92,10 +92,12 @@ def commands(name, group, members, shell, home):
         if change:
             todo.append(["usermod", *change, name])
     for member in members:
-        member_entry = entry(pwd.getpwnam, member) if member != name else user
+        if member == name:
+            continue  # the user itself is in the group already, or gets it as its own above
+        member_entry = entry(pwd.getpwnam, member)
         in_group = group_entry is not None and (member in group_entry.gr_mem or (
             member_entry is not None and member_entry.pw_gid == group_entry.gr_gid))
-        if member != name and not in_group:
+        if not in_group:
             todo.append(["usermod", "--append", "--groups", group, member])
     return todo
 
