@@ -10,8 +10,9 @@ description:
     everything else, only when there is no policy-rc.d yet. One that is there already, whoever wrote it, decides.
   - C(state=absent) removes the policy-rc.d only when I(owner) wrote it. A run killed during an install leaves it
     behind; the next run's C(state=absent) cleans it up. Anyone else's stays.
-  - With I(packages), it also asks dpkg which of them are not installed (C(missing)), in the same call: a role
-    cleans up and learns whether it must install before it holds a service again.
+  - With I(packages), it also asks dpkg which of them are not installed (C(missing)) and the version of each
+    that is (C(versions)), in the same call: a role cleans up and learns whether it must install before it
+    holds a service again.
 options:
   owner:
     description: Who writes the file (a role name); it is written in the file and recognised by C(state=absent).
@@ -71,13 +72,20 @@ missing:
   type: list
   elements: str
   returned: always
+versions:
+  description: The Debian version of each of the I(packages) that is installed, by name.
+  type: dict
+  returned: always
+  sample: {nginx: "1.22.1-9+deb12u1"}
 """
 
 import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.webstack.tiers.plugins.module_utils.packages import QUERY, packages_missing
+from ansible_collections.webstack.tiers.plugins.module_utils.packages import (
+    QUERY, installed_versions, packages_missing,
+)
 from ansible_collections.webstack.tiers.plugins.module_utils.staged_file import stage_beside
 
 _SERVICE = re.compile(r"[A-Za-z0-9@._-]+")
@@ -126,29 +134,29 @@ def main():
         supports_check_mode=True,
     )
     owner, services, path = module.params["owner"], module.params["services"], module.params["path"]
-    missing = []
+    dpkg = {"missing": [], "versions": {}}    # what the packages query found, in every result
     if module.params["packages"]:
         # dpkg-query exits 1 when a package is unknown to it: that one is missing.
         rc, out, err = module.run_command(QUERY + module.params["packages"])
         if rc not in (0, 1):
             module.fail_json(msg=f"policy_rc: dpkg-query failed: {err.strip()}", rc=rc)
-        missing = packages_missing(out, module.params["packages"])
+        dpkg = {"missing": packages_missing(out, module.params["packages"]), "versions": installed_versions(out)}
     if module.params["state"] == "absent":
         if not written_by(path, owner):
-            module.exit_json(changed=False, held=False, missing=missing)
+            module.exit_json(changed=False, held=False, **dpkg)
         if not module.check_mode:
             os.unlink(path)
-        module.exit_json(changed=True, held=False, missing=missing)
+        module.exit_json(changed=True, held=False, **dpkg)
     bad = [service for service in services if not _SERVICE.fullmatch(service)]
     if bad or not services or "\n" in owner:
         module.fail_json(msg=f"policy_rc: services must be plain service names, at least one: {services}; "
                              "owner must be one line")
     if os.path.lexists(path):
-        module.exit_json(changed=False, held=written_by(path, owner), missing=missing)
+        module.exit_json(changed=False, held=written_by(path, owner), **dpkg)
     if module.check_mode:
-        module.exit_json(changed=True, held=True, missing=missing)
+        module.exit_json(changed=True, held=True, **dpkg)
     written = hold(path, policy(owner, services))
-    module.exit_json(changed=written, held=written or written_by(path, owner), missing=missing)
+    module.exit_json(changed=written, held=written or written_by(path, owner), **dpkg)
 
 
 if __name__ == "__main__":

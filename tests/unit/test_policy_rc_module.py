@@ -69,7 +69,7 @@ def test_it_asks_dpkg_which_packages_are_missing_in_the_same_call_also_in_check_
     # unknown php8.2-fpm, as dpkg-query does.
     fake = tmp_path / "bin" / "dpkg-query"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\nprintf 'logrotate=half-configured nginx=installed '\n"
+    fake.write_text("#!/bin/sh\nprintf 'logrotate=half-configured=3.21.0-1 nginx=installed=1.22.1-9+deb12u1 '\n"
                     "echo 'dpkg-query: no packages found matching php8.2-fpm' >&2\nexit 1\n")
     fake.chmod(0o755)
     policy = tmp_path / "policy-rc.d"
@@ -80,6 +80,7 @@ def test_it_asks_dpkg_which_packages_are_missing_in_the_same_call_also_in_check_
     for check in (True, False):
         result = run_module("policy_rc", dict(args, _ansible_check_mode=check), tmp_path / "args.json", env)
         assert (result["changed"], result["missing"]) == (True, ["logrotate", "php8.2-fpm"])
+        assert result["versions"] == {"nginx": "1.22.1-9+deb12u1"}
         assert policy.exists() == check
     fake.write_text("#!/bin/sh\necho 'dpkg-query: error: cannot read the database' >&2\nexit 2\n")
     assert run_module("policy_rc", args, tmp_path / "args.json", env).get("failed")
