@@ -12,6 +12,9 @@ description:
   - A unit counts as enabled when C(systemctl is-enabled) would say so (enabled, static, alias, indirect,
     generated, transient), and as running when it is active, activating or reloading.
   - Reloads systemd's view of the unit files first when asked to, or when systemd says a file changed.
+  - With O(test_before_start), a command that checks the units' configuration runs first whenever a unit that
+    systemd knows is to be started, also in check mode; when it fails, nothing is enabled or started and the
+    task fails with its output. A run where every unit runs does not call it.
   - A unit that systemd does not know or that is masked fails the task. In check mode nothing is done and a
     unit systemd does not know yet (its package is not installed yet) counts as one to enable and start.
 options:
@@ -24,6 +27,12 @@ options:
     description: Reload systemd's view of the unit files before anything else.
     type: bool
     default: false
+  test_before_start:
+    description: The command (a list of arguments, run without a shell) that checks the configuration before a
+      start, such as C([nginx, -q, -t]).
+    type: list
+    elements: str
+    default: []
 author: webstack.tiers
 """
 
@@ -32,6 +41,11 @@ EXAMPLES = r"""
   webstack.tiers.units_started:
     units: [webstack-app.socket, webstack-app.service]
     daemon_reload: true
+
+- name: Enable and start nginx, after testing its configuration when it must start
+  webstack.tiers.units_started:
+    units: [nginx.service]
+    test_before_start: [nginx, -q, -t]
 """
 
 RETURN = r"""
@@ -82,6 +96,7 @@ def main():
         argument_spec={
             "units": {"type": "list", "elements": "str", "required": True},
             "daemon_reload": {"type": "bool", "default": False},
+            "test_before_start": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -110,6 +125,12 @@ def main():
 
     to_enable = [unit for unit in units if unit in unknown or known[unit].get("UnitFileState") not in ENABLED]
     to_start = [unit for unit in units if unit in unknown or known[unit].get("ActiveState") not in RUNNING]
+    test = module.params["test_before_start"]
+    if test and [unit for unit in to_start if unit not in unknown]:
+        rc, out, err = module.run_command(test)
+        if rc != 0:
+            module.fail_json(msg=f"units_started: nothing started, the configuration test failed: {' '.join(test)}",
+                             rc=rc, stdout=out, stderr=err)
     if not module.check_mode:
         if to_enable:
             run(module, [systemctl, "enable", "--", *to_enable])

@@ -105,3 +105,23 @@ def test_an_unknown_or_masked_unit_fails_and_nothing_starts(systemd, units, mess
 def test_a_name_that_is_no_unit_is_refused(systemd, names):
     result, calls, _ = systemd({}, units=names)
     assert result.get("failed") and calls == []
+
+
+def test_the_configuration_test_runs_only_before_a_start_and_a_failed_one_starts_nothing(systemd, tmp_path):
+    test = tmp_path / "bin" / "configtest"
+    test.write_text(f'#!/bin/sh\necho test >> "$FAKE_LOG"\necho "bad directive" >&2\nexit "$(cat {tmp_path}/rc)"\n')
+    test.chmod(0o755)
+    (tmp_path / "rc").write_text("0")
+    args = {"units": ["nginx.service"], "test_before_start": [str(test)]}
+    result, calls, _ = systemd({"nginx.service": unit()}, **args)
+    assert (result["changed"], calls) == (False, ["show"])
+    result, calls, after = systemd({"nginx.service": unit(active="failed")}, **args)
+    assert result["started"] == ["nginx.service"] and calls == ["show", "test", "start"]
+    (tmp_path / "rc").write_text("1")
+    result, calls, after = systemd({"nginx.service": unit(active="failed", file_state="disabled")}, **args)
+    assert result.get("failed") and "configuration test failed" in result["msg"] and "bad directive" in result["stderr"]
+    assert calls == ["show", "test"] and after["nginx.service"]["ActiveState"] == "failed"
+    result, calls, _ = systemd({"nginx.service": unit(active="failed")}, check=True, **args)
+    assert result.get("failed") and calls == ["show", "test"]
+    result, calls, _ = systemd({}, check=True, **args)
+    assert result["started"] == ["nginx.service"] and calls == ["show"]
