@@ -11,7 +11,7 @@ description:
   - C(state=absent) removes the policy-rc.d only when I(owner) wrote it. A run killed during an install leaves it
     behind; the next run's C(state=absent) cleans it up. Anyone else's stays.
   - With I(packages), it also asks dpkg which of them are not installed (C(missing)) and the version of each
-    that is (C(versions)), in the same call: a role cleans up and learns whether it must install before it
+    that is (C(versions)), in the same call, so a role cleans up and learns whether it must install before it
     holds a service again.
 options:
   owner:
