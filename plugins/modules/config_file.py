@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Write files from content rendered on the controller, checked (and one validated) in one module call."""
+"""Write files from content rendered on the controller, each checked and validated, in one module call."""
 
 DOCUMENTATION = r"""
 module: config_file

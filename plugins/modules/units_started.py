@@ -126,7 +126,7 @@ def main():
     to_enable = [unit for unit in units if unit in unknown or known[unit].get("UnitFileState") not in ENABLED]
     to_start = [unit for unit in units if unit in unknown or known[unit].get("ActiveState") not in RUNNING]
     test = module.params["test_before_start"]
-    if test and [unit for unit in to_start if unit not in unknown]:
+    if test and any(unit not in unknown for unit in to_start):
         rc, out, err = module.run_command(test)
         if rc != 0:
             module.fail_json(msg=f"units_started: nothing started, the configuration test failed: {' '.join(test)}",
