@@ -15,13 +15,16 @@ description:
   - With O(files) instead of O(dest) and O(content), one call keeps several files, in their order, each checked
     with its own O(files[].validate) when it has one. Each is written the same way; the call stops at the first
     file it cannot write or whose check fails, and the files before it stay written.
+  - With O(directory_mode), a file's missing directories are made first (owned by root); without it a missing
+    directory fails the call.
   - Check mode writes nothing and reports what would change; with diff mode the result holds the old and new
     content.
   - The module writes no record of its arguments to the managed host's journal (the content may be long).
     Give a secret file's task C(no_log) as usual.
 options:
   dest:
-    description: The file to write (its directory must exist). Give it or O(files).
+    description: The file to write (its directory must exist, unless O(directory_mode) is given). Give it or
+      O(files).
     type: path
   content:
     description: What O(dest) holds; required with O(dest).
@@ -33,7 +36,7 @@ options:
     elements: dict
     suboptions:
       dest:
-        description: The file to write (its directory must exist).
+        description: The file to write (its directory must exist, unless O(directory_mode) is given).
         type: path
         required: true
       content:
@@ -56,6 +59,10 @@ options:
     default: root
   mode:
     description: The file's mode, as an octal string such as C("0644"); required with O(dest).
+    type: str
+  directory_mode:
+    description: The mode, as an octal string, of the directories this call makes where a file's directory is
+      missing (they are owned by root). A directory that exists is left as it is.
     type: str
   validate:
     description: A command that checks the new O(dest) before it is put in place; C(%s) stands for its path. It
@@ -99,6 +106,7 @@ changed_files:
 """
 
 import os
+import re
 import shlex
 
 from ansible.module_utils.basic import AnsibleModule
@@ -142,6 +150,15 @@ class NotWritten(Exception):
         self.details = details
 
 
+def make_directories(path, mode):
+    """Make the missing directories down to path with mode (an octal string; None makes none)."""
+    if mode is None or os.path.isdir(path):
+        return
+    make_directories(os.path.dirname(path), mode)
+    os.mkdir(path)
+    os.chmod(path, int(mode, 8))  # mkdir's mode passes through the umask
+
+
 def keep(module, dest, content, mode, validate=None):
     """Make the file at dest hold content (str) with mode and the module's owner and group, through a staged file
     that validate checks first. (changed, content_changed, diff or None); NotWritten when it cannot."""
@@ -156,6 +173,7 @@ def keep(module, dest, content, mode, validate=None):
 
     if content_changed and not module.check_mode:
         try:
+            make_directories(os.path.dirname(dest), module.params["directory_mode"])
             staged = stage_beside(dest, content, mode, uid, gid)
         except OSError as error:
             raise NotWritten(f"config_file: cannot write beside {dest}: {error}") from error
@@ -189,6 +207,7 @@ def main():
             "group": {"type": "str", "default": "root"},
             "mode": {"type": "str"},
             "validate": {"type": "str"},
+            "directory_mode": {"type": "str"},
         },
         mutually_exclusive=[["files", "dest"], ["files", "content"], ["files", "validate"]],
         required_one_of=[["files", "dest"]],
@@ -198,6 +217,9 @@ def main():
     params = module.params
     files = params["files"] if params["files"] is not None else [
         {"dest": params["dest"], "content": params["content"], "mode": None, "validate": params["validate"]}]
+    if params["directory_mode"] is not None and not re.fullmatch("0?[0-7]{3}", params["directory_mode"]):
+        module.fail_json(msg="config_file: directory_mode must be an octal mode such as 0755, not "
+                             f"{params['directory_mode']}")
     for item in files:
         if item["validate"] and "%s" not in item["validate"]:
             module.fail_json(msg=f"config_file: validate must contain %s (the new file's path): {item['validate']}")

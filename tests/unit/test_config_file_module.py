@@ -102,3 +102,17 @@ def test_each_file_has_its_own_check_and_a_refused_one_stops_the_rest(tmp_path):
     files[1]["content"] = "good b\n"
     assert run_files(tmp_path, files)["changed_files"] == [f["dest"] for f in files[1:]]
     assert "must contain %s" in run_files(tmp_path, [dict(files[2], validate="nginx -t")])["msg"]
+
+
+def test_directory_mode_makes_the_missing_directories_and_leaves_existing_ones(tmp_path):
+    dest = tmp_path / "etc" / "webstack" / "rules.nft"
+    assert run(tmp_path, "x\n", dest=str(dest))["failed"] and not (tmp_path / "etc").exists()
+    assert run(tmp_path, "x\n", dest=str(dest), directory_mode="0750", check=True)["changed"]
+    assert not (tmp_path / "etc").exists()
+    result = run(tmp_path, "x\n", dest=str(dest), directory_mode="0750")
+    assert result["changed"] and dest.read_text() == "x\n"
+    assert [(d / "").stat().st_mode & 0o7777 for d in (tmp_path / "etc", dest.parent)] == [0o750, 0o750]
+    os.chmod(dest.parent, 0o755)
+    assert not run(tmp_path, "x\n", dest=str(dest), directory_mode="0750")["changed"]
+    assert dest.parent.stat().st_mode & 0o7777 == 0o755
+    assert "directory_mode must be an octal mode" in run(tmp_path, "x\n", directory_mode="rwx")["msg"]
