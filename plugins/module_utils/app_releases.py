@@ -20,6 +20,8 @@ import shutil
 import sys
 import time
 
+# What the uvicorn role wrote before releases, straight under the install directory.
+RETIRED_LAYOUT = ("app", "venv", "requirements.lock")
 RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MARKER = ".webstack-release"
 APPS_DIR = "/etc/webstack-app-releases.d"
@@ -79,6 +81,11 @@ def read(install_dir):
     # the history's order, not its times: two switches may fall in one second
     releases.sort(key=lambda r: (order.get(r["id"], -1), r["built_at"] or ""), reverse=True)
     return {"live": live, "previous": previous, "releases": releases}
+
+
+def retired_paths(install_dir):
+    """The paths of the layout from before releases that are still under install_dir."""
+    return [path for path in (os.path.join(install_dir, name) for name in RETIRED_LAYOUT) if os.path.lexists(path)]
 
 
 def check_id(release):

@@ -62,6 +62,12 @@ was_live:
   description: For C(switch), the release that was live before the switch.
   type: str
   returned: when action is switch
+retired:
+  description: The paths of the layout from before releases (C(app/), C(venv/), C(requirements.lock) straight
+    under I(install_dir)) that are still there; the role removes them once the app runs from C(current).
+  type: list
+  elements: str
+  returned: always
 removed:
   description: For C(prune), the ids removed (in check mode, that would be).
   type: list
@@ -70,7 +76,9 @@ removed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.webstack.tiers.plugins.module_utils.app_releases import prune, read, switch
+from ansible_collections.webstack.tiers.plugins.module_utils.app_releases import (
+    prune, read, retired_paths, switch,
+)
 
 
 def main():
@@ -98,7 +106,7 @@ def main():
             result.update(changed=bool(removed), removed=removed)
     except (OSError, ValueError) as err:
         module.fail_json(msg=f"app_release {action} in {install_dir}: {err}")
-    result.update(read(install_dir))
+    result.update(read(install_dir), retired=retired_paths(install_dir))
     module.exit_json(**result)
 
 

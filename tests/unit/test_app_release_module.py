@@ -84,6 +84,14 @@ def test_prune_keeps_the_last_deployed_and_never_the_live_or_previous_one(tmp_pa
     assert result["live"] == "r1" and result["previous"] == "r7"
 
 
+def test_it_names_what_is_left_of_the_layout_from_before_releases(tmp_path):
+    build(tmp_path, "r1")
+    assert run(tmp_path)["retired"] == []
+    (tmp_path / "app" / "venv").mkdir()
+    (tmp_path / "app" / "requirements.lock").write_text("x\n")
+    assert run(tmp_path, action="prune")["retired"] == [str(tmp_path / "app" / n) for n in ("venv", "requirements.lock")]
+
+
 def test_prune_in_check_mode_removes_nothing(tmp_path):
     build(tmp_path, "r1", "r2", "r3")
     for release in ("r1", "r2", "r3"):

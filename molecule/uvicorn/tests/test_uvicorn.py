@@ -246,7 +246,8 @@ def test_another_python_makes_another_release_and_going_back_builds_nothing(host
     name = host.backend.get_hostname()
     before = live_release(host)
     python = host.run("python3 -c 'import platform; print(platform.python_version())'").stdout.strip()
-    other = {"__uvicorn_host_versions": {"stdout_lines": [python + "-other", host.run("systemctl --version").stdout]}}
+    systemd = host.run("systemctl --version").stdout.splitlines()[0]
+    other = {"__uvicorn_host_versions": [python + "-other", systemd]}
     try:
         rc, out, _ = run_playbook(CONVERGE, other, limit=name)
         assert rc == 0, out[-3000:]
@@ -305,16 +306,19 @@ def test_new_code_is_a_new_release_and_a_run_without_changes_touches_nothing(hos
 
 def test_what_the_role_wrote_before_releases_goes(host):
     """A host converged before releases has its code in app/ and its venv in venv/: they go once the app runs
-    from current."""
+    from current. The file that names the app for webstack-app-releases is written with the units, and putting
+    it back restarts nothing."""
     if is_unix(host):
         pytest.skip("one host is enough")
     name = host.backend.get_hostname()
     host.run("mkdir -p /opt/webstack-app/app/webstack_sample /opt/webstack-app/venv/bin"
-             " && touch /opt/webstack-app/requirements.lock")
+             " && touch /opt/webstack-app/requirements.lock && rm /etc/webstack-app-releases.d/webstack-app")
+    before = main_pid(host)
     rc, out, recap = run_playbook(CONVERGE, limit=name)
-    assert rc == 0 and recap[name]["changed"] == 1, out[-3000:]
+    assert rc == 0 and recap[name]["changed"] == 2, out[-3000:]
     assert not [p for p in ("app", "venv", "requirements.lock") if host.file(f"/opt/webstack-app/{p}").exists]
-    assert health(host)["status"] == "ok"
+    assert health(host)["status"] == "ok" and main_pid(host) == before
+    assert host.run("webstack-app-releases webstack-app").rc == 0
 
 
 def sample_app(tmp_path_factory, version):
