@@ -151,15 +151,15 @@ class NotWritten(Exception):
 
 
 def make_directories(path, mode):
-    """Make the missing directories down to path with mode (an octal string; None makes none)."""
+    """Make the missing directories down to path with mode (a number; None makes none)."""
     if mode is None or os.path.isdir(path):
         return
     make_directories(os.path.dirname(path), mode)
     os.mkdir(path)
-    os.chmod(path, int(mode, 8))  # mkdir's mode passes through the umask
+    os.chmod(path, mode)  # mkdir's mode passes through the umask
 
 
-def keep(module, dest, content, mode, validate=None):
+def keep(module, dest, content, mode, validate=None, directory_mode=None):
     """Make the file at dest hold content (str) with mode and the module's owner and group, through a staged file
     that validate checks first. (changed, content_changed, diff or None); NotWritten when it cannot."""
     try:
@@ -173,7 +173,7 @@ def keep(module, dest, content, mode, validate=None):
 
     if content_changed and not module.check_mode:
         try:
-            make_directories(os.path.dirname(dest), module.params["directory_mode"])
+            make_directories(os.path.dirname(dest), directory_mode)
             staged = stage_beside(dest, content, mode, uid, gid)
         except OSError as error:
             raise NotWritten(f"config_file: cannot write beside {dest}: {error}") from error
@@ -217,9 +217,12 @@ def main():
     params = module.params
     files = params["files"] if params["files"] is not None else [
         {"dest": params["dest"], "content": params["content"], "mode": None, "validate": params["validate"]}]
-    if params["directory_mode"] is not None and not re.fullmatch("0?[0-7]{3}", params["directory_mode"]):
-        module.fail_json(msg="config_file: directory_mode must be an octal mode such as 0755, not "
-                             f"{params['directory_mode']}")
+    directory_mode = params["directory_mode"]
+    if directory_mode is not None:
+        if not re.fullmatch("0?[0-7]{3}", directory_mode):
+            module.fail_json(msg=f"config_file: directory_mode must be an octal mode such as 0755, not "
+                                 f"{directory_mode}")
+        directory_mode = int(directory_mode, 8)
     for item in files:
         if item["validate"] and "%s" not in item["validate"]:
             module.fail_json(msg=f"config_file: validate must contain %s (the new file's path): {item['validate']}")
@@ -230,7 +233,7 @@ def main():
     for item in files:
         try:
             changed, item_content_changed, diff = keep(
-                module, item["dest"], item["content"], item["mode"] or params["mode"], item["validate"])
+                module, item["dest"], item["content"], item["mode"] or params["mode"], item["validate"], directory_mode)
         except NotWritten as error:
             # The files before it are written: the result says which.
             module.fail_json(msg=str(error), changed=bool(changed_files), changed_files=changed_files,

@@ -111,7 +111,7 @@ def test_directory_mode_makes_the_missing_directories_and_leaves_existing_ones(t
     assert not (tmp_path / "etc").exists()
     result = run(tmp_path, "x\n", dest=str(dest), directory_mode="0750")
     assert result["changed"] and dest.read_text() == "x\n"
-    assert [(d / "").stat().st_mode & 0o7777 for d in (tmp_path / "etc", dest.parent)] == [0o750, 0o750]
+    assert [d.stat().st_mode & 0o7777 for d in (tmp_path / "etc", dest.parent)] == [0o750, 0o750]
     os.chmod(dest.parent, 0o755)
     assert not run(tmp_path, "x\n", dest=str(dest), directory_mode="0750")["changed"]
     assert dest.parent.stat().st_mode & 0o7777 == 0o755
