@@ -38,8 +38,9 @@ STACKS = {
     # Variants of the stacks above, to show what one setting is worth; provisioned once, not timed.
     "plain": {"hosts": ["bench-plain"], "front": "bench-plain", "variant": True,
               "about": "chained on one host with plain settings: no upstream keep-alive, Apache's stock keep-alive"},
-    "split-1w": {"hosts": ["bench-split-1w"], "front": "bench-split-1w", "variant": True,
-                 "about": "split on one host with one nginx worker instead of one per CPU"},
+    "split-ncpu": {"hosts": ["bench-split-ncpu"], "front": "bench-split-ncpu", "variant": True,
+                   "about": "split on one host with one nginx worker per CPU, where the role's auto starts "
+                            "CPUs / (1 + the tiers beside it)"},
     "chained-3-open": {"hosts": ["bench-open-edge", "bench-open-mid", "bench-open-app"], "front": "bench-open-edge",
                        "variant": True, "about": "chained-3 with the firewall off (webstack_firewall: false)"},
     # Not loaded by wrk: the deploy and rollback playbooks move its two app servers while a client waits.
@@ -121,11 +122,11 @@ def cases(ip, connections):
         listed.append((f"direct {endpoint}", direct + path, connections, 2, f"direct {endpoint}"))
         for stack in ("split", "chained", "chained-3", "plain"):
             listed.append((f"{stack} {endpoint}", front[stack] + path, connections, 2, f"direct {endpoint}"))
-    listed.append(("split-1w tiny", front["split-1w"] + ENDPOINTS["tiny"], connections, 2, "direct tiny"))
+    listed.append(("split-ncpu tiny", front["split-ncpu"] + ENDPOINTS["tiny"], connections, 2, "direct tiny"))
     listed.append(("chained-3-open tiny", front["chained-3-open"] + ENDPOINTS["tiny"], connections, 2, "direct tiny"))
     listed.append(("static file", front["split"] + "/static/style.css", connections, 2, "direct tiny"))
     listed.append(("php page", front["split"] + "/index.php", connections, 2, "direct tiny"))
-    for stack in ("direct", "split", "split-1w", "chained", "chained-3", "plain"):
+    for stack in ("direct", "split", "split-ncpu", "chained", "chained-3", "plain"):
         url = (direct if stack == "direct" else front[stack]) + ENDPOINTS["tiny"]
         listed.append((f"{stack} tiny 1c", url, 1, 1, "direct tiny 1c"))
     return [dict(zip(("name", "url", "connections", "threads", "baseline"), c)) for c in listed]
