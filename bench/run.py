@@ -212,7 +212,7 @@ def machine(containers):
         "container_debian": os.environ.get("WEBSTACK_DEBIAN", "bookworm"),
         "nginx": first_line("docker", "exec", front, "nginx", "-v"),
         "apache": first_line("docker", "exec", front, "apache2", "-v"),
-        "uvicorn": first_line("docker", "exec", DIRECT_HOST, "/opt/webstack-app/venv/bin/uvicorn", "--version"),
+        "uvicorn": first_line("docker", "exec", DIRECT_HOST, "/opt/webstack-app/current/venv/bin/uvicorn", "--version"),
         "containers": sorted(containers),
     }
 
