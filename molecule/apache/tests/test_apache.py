@@ -168,11 +168,21 @@ def test_each_site_answers_its_names_from_its_own_root_and_users():
         assert status == expected, (user, host, status)
 
 
-def test_a_site_is_added_and_removed_while_the_others_keep_serving(host):
+def test_a_site_is_added_and_removed_and_php_turned_off_and_on_while_the_others_keep_serving(host):
+    """A third site comes and goes with reloads only, and php-fpm is left alone. Then PHP is turned off on every
+    site: the role's php-fpm pool goes (php-fpm reloaded; Debian's own pool is not the role's). The last run
+    puts the sites back as they were, PHP included."""
     sites = host.ansible.get_variables()["apache_sites"]
     blog = {"name": "blog", "server_names": ["blog.test"], "routes": [{"path": "/api/", "backend": "local"}]}
+    gone = dict(blog, state="absent")
     files = ["/etc/apache2/sites-available/webstack-blog.conf", "/etc/apache2/sites-enabled/webstack-blog.conf"]
-    before = main_pid(host)
+
+    def pool_workers():
+        # The bracket keeps pgrep from finding the shell that runs it.
+        return sorted(host.run("pgrep -f 'php-fpm: pool [w]ebstack'").stdout.split())
+
+    before, workers = main_pid(host), pool_workers()
+    assert workers
     try:
         rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [blog]}, limit=FRONT)
         assert rc == 0, out[-3000:]
@@ -180,16 +190,28 @@ def test_a_site_is_added_and_removed_while_the_others_keep_serving(host):
         assert host.file("/var/www/webstack-blog/index.html").exists
         assert http_json(url("/api/whoami"), headers={"Host": "blog.test"})["served_by"] == "apache-front"
 
-        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [dict(blog, state="absent")]},
-                                  limit=FRONT)
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [gone]}, limit=FRONT)
         assert rc == 0, out[-3000:]
         assert not any(host.file(f).exists for f in files)
         assert "blog.test" not in host.run("apache2ctl -S").stdout
         assert http_get(url("/"), headers={"Host": "legacy.test"})[0] == 200
         assert http_json(url("/api/health"))["status"] == "ok"
         assert main_pid(host) == before  # reloads only
+        assert pool_workers() == workers, "php-fpm was reloaded, though its pool did not change"
+
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": [dict(site, php_enabled=False) for site in sites]
+                                                    + [gone]}, limit=FRONT)
+        assert rc == 0, out[-3000:]
+        assert host.run("ls /etc/php/*/fpm/pool.d/webstack.conf").rc != 0
+        assert pool_workers() == [], "php-fpm still runs the removed pool: it was not reloaded"
+        assert http_json(url("/api/health"))["status"] == "ok"
+        assert main_pid(host) == before
     finally:
-        run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [dict(blog, state="absent")]}, limit=FRONT)
+        rc, out, _ = run_playbook(APACHE_PLAYBOOK, {"apache_sites": sites + [gone]}, limit=FRONT)
+    assert rc == 0, out[-3000:]
+    assert pool_workers()
+    assert http_json(url("/index.php"))["tier"] == "php"
+    assert main_pid(host) == before
 
 
 def test_htpasswd_holds_hashes_not_passwords(host):
@@ -300,5 +322,18 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(role_under_test
 
 
 @release_independent()
-def test_a_policy_rc_d_left_by_an_interrupted_run_goes_and_an_operators_stays(host):
-    assert_stale_policy_rc_d_goes(host, "apache", APACHE_PLAYBOOK, FRONT)
+def test_what_an_interrupted_run_or_an_earlier_version_left_goes_and_the_operators_stays(host):
+    """Besides the policy-rc.d: earlier versions wrote the role's Listen into ports.conf. The role's Listen is
+    in webstack.conf now, and Apache refuses the same address twice, so the old one is retired and the rest of
+    the operator's ports.conf is left as it was."""
+    ports = "/etc/apache2/ports.conf"
+    before = host.file(ports).content_string
+    try:
+        host.run(f"printf '# One internal listener; the public ports belong to nginx.\\nListen 0.0.0.0:8080\\n'"
+                 f" >> {ports}")
+        assert_stale_policy_rc_d_goes(host, "apache", APACHE_PLAYBOOK, FRONT)
+        after = host.file(ports).content_string
+        assert after == before + "# webstack.tiers.apache keeps its Listen in conf-available/webstack.conf.\n"
+        assert http_json(url("/api/health"))["status"] == "ok"
+    finally:
+        host.run("printf '%%s' %s > %s", before, ports)
