@@ -119,18 +119,24 @@ def web_request(ip, method, path, host, headers=None, body=None, tls=True, timeo
 
 class FrontDoorLoad:
     """Requests to the front door from a few threads, each on a keep-alive connection, for as long as the with
-    block lasts. Every answer is kept as (seconds since start, status or None, JSON body or None, error)."""
+    block lasts. Every answer is kept as (seconds since start, status or None, JSON body or None, error).
+    With port set, plain HTTP to that port instead; with fresh, a new connection for every request."""
 
-    def __init__(self, ip, server_name, path, threads=4):
+    def __init__(self, ip, server_name, path, threads=4, port=None, fresh=False):
         self.ip, self.server_name, self.path, self.threads = ip, server_name, path, threads
+        self.port, self.fresh = port, fresh
         self.answers, self._stop, self._workers = [], threading.Event(), []
+
+    def _connect(self):
+        if self.port:
+            return http.client.HTTPConnection(self.ip, self.port, timeout=10)
+        return _NamedHTTPSConnection(self.ip, 443, self.server_name, timeout=10, context=insecure_tls_context())
 
     def _run(self):
         conn = None
         while not self._stop.is_set():
             if conn is None:
-                conn = _NamedHTTPSConnection(self.ip, 443, self.server_name, timeout=10,
-                                             context=insecure_tls_context())
+                conn = self._connect()
             try:
                 conn.request("GET", self.path, headers={"Host": self.server_name})
                 resp = conn.getresponse()
@@ -140,7 +146,7 @@ class FrontDoorLoad:
                 except ValueError:
                     parsed = None
                 self.answers.append((time.monotonic() - self.start, resp.status, parsed, None))
-                if resp.getheader("connection", "").lower() == "close":
+                if self.fresh or resp.getheader("connection", "").lower() == "close":
                     conn.close()
                     conn = None
             except (OSError, http.client.HTTPException) as err:

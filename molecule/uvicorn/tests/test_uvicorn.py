@@ -12,8 +12,8 @@ import pytest
 import yaml
 from webstack_role_tests import RoleUnderTest, assert_refused
 from webstack_testlib import (
-    APP_SERVICE, APP_SOCKET, APP_UNITS, PROJECT_DIR, container_ip, docker, http_json, input_checks_once,
-    release_independent, run_playbook, runs_a_secret_goes_through, secret_leaks, wait_for,
+    APP_SERVICE, APP_SOCKET, APP_UNITS, PROJECT_DIR, FrontDoorLoad, container_ip, docker, http_json,
+    input_checks_once, release_independent, run_playbook, runs_a_secret_goes_through, secret_leaks, wait_for,
 )
 
 testinfra_hosts = ["ansible://uvicorn"]
@@ -123,6 +123,24 @@ def test_environment_reaches_the_app_and_secrets_stay_root_only(host):
     pid = main_pid(host)
     environ = host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
     assert "WEBSTACK_TEST_SECRET=s3cr3t-value" in environ and "WEBSTACK_TEST_MODE=molecule-tcp" in environ
+    # The app's own PYTHONPATH follows the role's directory (which holds uvicorn's protocol module).
+    assert "PYTHONPATH=/usr/local/lib/webstack-uvicorn:/opt/webstack-test-lib\n" in environ, environ
+
+
+def test_restarts_under_load_answer_every_request_sent(host):
+    """Clients open a connection for each request and send at once while the app restarts eight times: every
+    request is answered. Stock uvicorn's shutdown closes a connection it accepted before reading the request
+    waiting on it, and the client sees a reset; the role's protocol module answers it."""
+    if is_unix(host):
+        pytest.skip("the TCP host is reached from the test runner")
+    with FrontDoorLoad(container_ip(host.backend.get_hostname()), "app", "/api/health", port=8000, fresh=True) as load:
+        for _ in range(8):
+            time.sleep(0.5)
+            assert host.run(f"systemctl restart {SERVICE}.service").rc == 0
+        time.sleep(0.5)
+    print(f"restarts under load: {len(load.answers)} answers, {len(load.failures())} failed")
+    assert load.failures() == [], load.failures()[:5]
+    assert len(load.answers) > 200
 
 
 def test_unit_sandbox_exposure_is_at_most_2(host):
@@ -434,6 +452,7 @@ def test_the_venv_holds_the_lock_and_a_file_that_does_not_match_it_is_refused(ho
         # A line break would end the Environment= line and start a unit directive of the value's choosing.
         ({"uvicorn_environment": {"A": "x\nExecStartPre=/bin/false"}}, "uvicorn_environment: the values of"),
         ({"uvicorn_secret_environment": {"A": "x\nB=1"}}, "uvicorn_secret_environment: the values of"),
+        ({"uvicorn_secret_environment": {"PYTHONPATH": "/srv/lib"}}, "uvicorn_secret_environment sets PYTHONPATH"),
     ],
 )
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(host, bad_vars, named):
