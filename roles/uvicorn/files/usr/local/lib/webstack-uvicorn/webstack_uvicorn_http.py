@@ -56,5 +56,6 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self):
         super().on_headers_complete()
-        if self.draining:
+        # An upgrade (WebSocket) makes no cycle: there is none to end then.
+        if self.draining and self.cycle is not None:
             self.cycle.keep_alive = False
