@@ -246,12 +246,13 @@ def http_json(url, headers=None, timeout=5):
 
 
 def wait_for(predicate, timeout, interval=0.1):
-    """Poll predicate until it returns a truthy value; returns (value, seconds waited)."""
+    """Poll predicate until it returns a truthy value; returns (value, seconds waited). An answer cut off (a
+    process killed while it answered) counts as no answer yet."""
     start = time.monotonic()
     while True:
         try:
             value = predicate()
-        except (OSError, AssertionError, urllib.error.URLError):
+        except (OSError, AssertionError, urllib.error.URLError, http.client.HTTPException):
             value = None
         if value:
             return value, time.monotonic() - start
