@@ -43,7 +43,7 @@ def answered(data):
 
 
 async def exchange(protocol_class, tmp_path, before_shutdown):
-    """Serve on a UNIX socket with protocol_class, let before_shutdown(loop, client, state) bring a connection to
+    """Serve on a UNIX socket with protocol_class, let before_shutdown(loop, client) bring a connection to
     the moment of the race, shut every connection down as uvicorn's server does, and return what the client
     reads after, and how many seconds after the shutdown it read the end."""
     loop = asyncio.get_running_loop()
@@ -70,10 +70,15 @@ async def exchange(protocol_class, tmp_path, before_shutdown):
         server.close()
 
 
-async def idle_with_a_request_waiting(loop, client):
-    """A first request answered, so the connection is idle in keep-alive; then the next one sent, unread."""
+async def idle(loop, client):
+    """A first request answered, so the connection is idle in keep-alive."""
     await loop.sock_sendall(client, REQUEST)
     assert answered(await read_until(loop, client, answered))
+
+
+async def idle_with_a_request_waiting(loop, client):
+    """Idle, then the next request sent, unread."""
+    await idle(loop, client)
     client.send(REQUEST)
 
 
@@ -111,10 +116,6 @@ def test_a_connection_accepted_gets_its_first_request_answered_within_the_grace(
 
 
 def test_an_idle_connection_with_nothing_waiting_is_closed_at_once(tmp_path):
-    async def idle(loop, client):
-        await loop.sock_sendall(client, REQUEST)
-        assert answered(await read_until(loop, client, answered))
-
     data, took = asyncio.run(exchange(DrainingHttpToolsProtocol, tmp_path, idle))
     assert data == b"" and took < 0.5, (data, took)
 

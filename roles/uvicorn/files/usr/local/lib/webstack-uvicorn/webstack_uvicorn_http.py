@@ -51,7 +51,8 @@ class DrainingHttpToolsProtocol(HttpToolsProtocol):
         self.loop.call_later(FIRST_REQUEST_GRACE if fresh else 0.1, self.close_if_idle)
 
     def close_if_idle(self):
-        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
+        # uvicorn's own shutdown: closes an idle connection; one answering a request closes after the answer.
+        if not self.transport.is_closing():
             super().shutdown()
 
     def on_headers_complete(self):
