@@ -30,9 +30,11 @@ options:
         until it is made live again.
     type: str
   keep:
-    description: For C(prune), how many releases to keep (at least the live one and the one before it stay).
+    description:
+      - For C(prune), how many releases to keep (at least the live one and the one before it stay); 5 when not
+        given.
+      - For C(switch), when given, the releases are pruned to this many after the switch, in the same call.
     type: int
-    default: 5
 author: webstack.tiers
 """
 
@@ -69,10 +71,10 @@ retired:
   elements: str
   returned: always
 removed:
-  description: For C(prune), the ids removed (in check mode, that would be).
+  description: For C(prune), and C(switch) with I(keep), the ids removed (in check mode, that would be).
   type: list
   elements: str
-  returned: when action is prune
+  returned: when action is prune, or switch with keep
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -87,7 +89,7 @@ def main():
             "install_dir": {"type": "path", "required": True},
             "action": {"type": "str", "choices": ["read", "switch", "prune"], "default": "read"},
             "release": {"type": "str"},
-            "keep": {"type": "int", "default": 5},
+            "keep": {"type": "int"},
             "rejected": {"type": "str"},
         },
         required_if=[("action", "switch", ["release"])],
@@ -101,9 +103,10 @@ def main():
             result.update(changed=was != module.params["release"], was_live=was,
                           diff={"before": f"current -> releases/{was}\n" if was else "",
                                 "after": f"current -> releases/{module.params['release']}\n"})
-        elif action == "prune":
-            removed = prune(install_dir, module.params["keep"], module.check_mode)
-            result.update(changed=bool(removed), removed=removed)
+        keep = module.params["keep"]
+        if action == "prune" or (action == "switch" and keep is not None):
+            removed = prune(install_dir, 5 if keep is None else keep, module.check_mode)
+            result.update(changed=result["changed"] or bool(removed), removed=removed)
     except (OSError, ValueError) as err:
         module.fail_json(msg=f"app_release {action} in {install_dir}: {err}")
     result.update(read(install_dir), retired=retired_paths(install_dir))

@@ -12,20 +12,24 @@ description:
     member must be an existing user; one that is not fails the task before anything changes.
   - One call for what three C(group) and C(user) tasks did. Reports changed when it ran a command; in check
     mode it runs none and reports what it would run.
+  - With I(accounts), several such accounts in the one call, each made in its turn (the shell and home apply to
+    all); every name and member is checked before any account changes.
 options:
   name:
-    description: The user.
+    description: The user. Required unless I(accounts) is given.
     type: str
-    required: true
   group:
-    description: The user's group.
+    description: The user's group. Required with I(name).
     type: str
-    required: true
   members:
     description: Existing users to add to the group.
     type: list
     elements: str
     default: []
+  accounts:
+    description: Several accounts instead of I(name), I(group) and I(members), each with those keys.
+    type: list
+    elements: dict
   shell:
     description: The user's shell.
     type: str
@@ -43,6 +47,12 @@ EXAMPLES = r"""
     name: webstack-app
     group: webstack-app
     members: [www-data]
+
+- name: Create two apps' groups and users in one call
+  webstack.tiers.service_account:
+    accounts:
+      - {name: webstack-app, group: webstack-app, members: [www-data]}
+      - {name: webstack-app-shop, group: webstack-app-shop, members: [www-data]}
 """
 
 RETURN = r"""
@@ -105,31 +115,47 @@ def commands(name, group, members, shell, home):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "name": {"type": "str", "required": True},
-            "group": {"type": "str", "required": True},
+            "name": {"type": "str"},
+            "group": {"type": "str"},
             "members": {"type": "list", "elements": "str", "default": []},
+            "accounts": {"type": "list", "elements": "dict", "options": {
+                "name": {"type": "str", "required": True},
+                "group": {"type": "str", "required": True},
+                "members": {"type": "list", "elements": "str", "default": []},
+            }},
             "shell": {"type": "str", "default": "/usr/sbin/nologin"},
             "home": {"type": "str", "default": "/nonexistent"},
         },
+        required_one_of=[("name", "accounts")],
+        mutually_exclusive=[("name", "accounts"), ("members", "accounts")],
+        required_together=[("name", "group")],
         supports_check_mode=True,
     )
     params = module.params
-    bad = [value for value in [params["name"], params["group"], *params["members"]] if not NAME.match(value)]
+    accounts = params["accounts"] or [{key: params[key] for key in ("name", "group", "members")}]
+    bad = [value for account in accounts for value in [account["name"], account["group"], *account["members"]]
+           if not NAME.match(value)]
     if bad:
         module.fail_json(msg=f"service_account: not a user or group name: {bad}")
-    missing = [member for member in params["members"]
-               if member != params["name"] and entry(pwd.getpwnam, member) is None]
+    missing = [member for account in accounts for member in account["members"]
+               if member != account["name"] and entry(pwd.getpwnam, member) is None]
     if missing:
         module.fail_json(msg=f"service_account: members must be existing users; there is no user {missing}")
 
-    todo = commands(params["name"], params["group"], params["members"], params["shell"], params["home"])
-    if not module.check_mode:
+    # Each account in its turn, from what the host has after the one before (two may share a group).
+    done = []
+    for account in accounts:
+        todo = commands(account["name"], account["group"], account["members"], params["shell"], params["home"])
         for argv in todo:
-            rc, out, err = module.run_command([module.get_bin_path(argv[0], required=True), *argv[1:]])
-            if rc != 0:
-                module.fail_json(msg=f"service_account: {' '.join(argv)} failed: {err.strip() or out.strip()}",
-                                 rc=rc)
-    module.exit_json(changed=bool(todo), commands=todo)
+            if argv in done:
+                continue  # in check mode, what an earlier account would have run
+            done.append(argv)
+            if not module.check_mode:
+                rc, out, err = module.run_command([module.get_bin_path(argv[0], required=True), *argv[1:]])
+                if rc != 0:
+                    module.fail_json(msg=f"service_account: {' '.join(argv)} failed: {err.strip() or out.strip()}",
+                                     rc=rc, commands=done)
+    module.exit_json(changed=bool(done), commands=done)
 
 
 if __name__ == "__main__":

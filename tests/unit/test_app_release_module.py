@@ -84,6 +84,20 @@ def test_prune_keeps_the_last_deployed_and_never_the_live_or_previous_one(tmp_pa
     assert result["live"] == "r1" and result["previous"] == "r7"
 
 
+def test_a_switch_with_keep_prunes_in_the_same_call_and_says_whether_current_moved(tmp_path):
+    build(tmp_path, "r1", "r2", "r3", "r4")
+    for release in ("r1", "r2", "r3"):
+        assert "removed" not in run(tmp_path, action="switch", release=release)
+    result = run(tmp_path, action="switch", release="r4", keep=2)
+    assert result["changed"] and result["was_live"] == "r3" and result["removed"] == ["r1", "r2"]
+    assert sorted(os.listdir(tmp_path / "app" / "releases")) == ["r3", "r4"]
+    build(tmp_path, "old")
+    again = run(tmp_path, action="switch", release="r4", keep=2)
+    # current stayed where it was (was_live is the release): only the prune changed something
+    assert again["changed"] and again["was_live"] == "r4" and again["removed"] == ["old"]
+    assert not run(tmp_path, action="switch", release="r4", keep=2)["changed"]
+
+
 def test_it_names_what_is_left_of_the_layout_from_before_releases(tmp_path):
     build(tmp_path, "r1")
     assert run(tmp_path)["retired"] == []

@@ -63,3 +63,18 @@ def test_check_mode_reports_and_runs_nothing(account):
 def test_a_missing_member_or_a_bad_name_fails_before_any_change(account, args):
     result, ran = account(**{"name": "webstack-test-user", "group": "webstack-test-group", **args})
     assert result.get("failed") and ran == []
+
+
+def test_several_accounts_in_one_call_each_made_once_and_checked_before_any_change(account):
+    accounts = [{"name": "webstack-test-a", "group": "webstack-test-shared", "members": ["daemon"]},
+                {"name": "nobody", "group": "nogroup"},
+                {"name": "webstack-test-b", "group": "webstack-test-shared"}]
+    result, ran = account(check=True, accounts=accounts)
+    # the stand-ins make nothing, so each account sees the shared group missing: it is reported once
+    assert result["changed"] and ran == []
+    assert [argv[0] for argv in result["commands"]] == ["groupadd", "useradd", "usermod", "useradd"]
+    result, ran = account(accounts=[*accounts, {"name": "webstack-test-c", "group": "g", "members": ["-r"]}])
+    assert result.get("failed") and "-r" in result["msg"] and ran == []
+    result, ran = account(accounts=[{"name": "nobody", "group": "nogroup", "members": ["nobody"]}])
+    assert (result["changed"], ran) == (False, [])
+    assert account(name="nobody", accounts=accounts)[0].get("failed")
