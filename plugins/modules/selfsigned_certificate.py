@@ -14,20 +14,25 @@ description:
     otherwise a new one is signed. The key is made mode 0600 and the certificate 0644, both owned by root.
   - One module call for what C(openssl_privatekey), C(openssl_csr_pipe) and C(x509_certificate) do in three.
   - In check mode nothing is written; the result says what would change.
+  - With O(certificates), several such certificates in one call (one per site), each checked and made in its
+    turn, with the same O(days).
 options:
   path:
-    description: The certificate file (PEM).
+    description: The certificate file (PEM). Required unless O(certificates) is given.
     type: path
-    required: true
   privatekey_path:
-    description: The private key file (PEM, unencrypted).
+    description: The private key file (PEM, unencrypted). Required with O(path).
     type: path
-    required: true
   names:
-    description: The DNS names the certificate is for; the first is its subject's common name.
+    description: The DNS names the certificate is for; the first is its subject's common name. Required with
+      O(path).
     type: list
     elements: str
-    required: true
+  certificates:
+    description: Several certificates instead of O(path), O(privatekey_path), O(names) and O(keep_existing),
+      each with those keys.
+    type: list
+    elements: dict
   days:
     description: How long a new certificate is valid.
     type: int
@@ -49,11 +54,20 @@ EXAMPLES = r"""
     names: [app.example.test, www.app.example.test]
     days: 365
   notify: Reload nginx
+
+- name: Keep two sites' self-signed certificates in one call
+  webstack.tiers.selfsigned_certificate:
+    certificates:
+      - {path: /etc/nginx/tls/webstack-app.crt, privatekey_path: /etc/nginx/tls/webstack-app.key,
+         names: [app.example.test]}
+      - {path: /etc/nginx/tls/webstack-shop.crt, privatekey_path: /etc/nginx/tls/webstack-shop.key,
+         names: [shop.example.test], keep_existing: true}
 """
 
 RETURN = r"""
 reasons:
   description: Why the key or the certificate was (in check mode, would be) written; empty when nothing was.
+    With O(certificates), each reason starts with the certificate's path.
   type: list
   elements: str
   returned: always
@@ -154,26 +168,10 @@ def sign(key, names, days, now):
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "privatekey_path": {"type": "path", "required": True},
-            "names": {"type": "list", "elements": "str", "required": True},
-            "days": {"type": "int", "default": 365},
-            "keep_existing": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    )
-    if x509 is None:
-        module.fail_json(msg="selfsigned_certificate needs python3-cryptography on the managed host")
-    path, key_path, names, days = (module.params[k] for k in ("path", "privatekey_path", "names", "days"))
-    if not names or days < 1:
-        module.fail_json(msg="selfsigned_certificate: names must not be empty and days must be at least 1")
-    if module.params["keep_existing"] and os.path.lexists(path):
-        module.exit_json(changed=False, reasons=[])
-
-    now = datetime.datetime.now(datetime.timezone.utc)
+def keep(path, key_path, names, days, keep_existing, now, check_mode):
+    """Check one certificate and its key, and write what is missing or wrong; returns why each was written."""
+    if keep_existing and os.path.lexists(path):
+        return []
     reasons = []
     key = load_key(key_path)
     new_key = key is None
@@ -186,7 +184,7 @@ def main():
     if problem:
         reasons.append(problem)
 
-    if not module.check_mode:
+    if not check_mode:
         if new_key:
             os.replace(stage_beside(key_path, key.private_bytes(serialization.Encoding.PEM,
                                                                 serialization.PrivateFormat.PKCS8,
@@ -194,8 +192,39 @@ def main():
         if problem:
             os.replace(stage_beside(path, sign(key, names, days, now), CERT_MODE), path)
     attributes = [p for p, mode in ((key_path, KEY_MODE), (path, CERT_MODE))
-                  if os.path.exists(p) and set_attributes(p, mode, module.check_mode)]
-    reasons += [f"owner or mode of {p}" for p in attributes]
+                  if os.path.exists(p) and set_attributes(p, mode, check_mode)]
+    return reasons + [f"owner or mode of {p}" for p in attributes]
+
+
+def main():
+    one = {"path": {"type": "path"}, "privatekey_path": {"type": "path"}, "names": {"type": "list", "elements": "str"},
+           "keep_existing": {"type": "bool", "default": False}}
+    module = AnsibleModule(
+        argument_spec={
+            **one,
+            "certificates": {"type": "list", "elements": "dict",
+                             "options": {**{k: {**v, "required": True} for k, v in one.items() if k != "keep_existing"},
+                                         "keep_existing": one["keep_existing"]}},
+            "days": {"type": "int", "default": 365},
+        },
+        required_one_of=[("path", "certificates")],
+        mutually_exclusive=[("path", "certificates"), ("names", "certificates")],
+        required_together=[("path", "privatekey_path", "names")],
+        supports_check_mode=True,
+    )
+    if x509 is None:
+        module.fail_json(msg="selfsigned_certificate needs python3-cryptography on the managed host")
+    params, days = module.params, module.params["days"]
+    several = params["certificates"] is not None
+    certificates = params["certificates"] if several else [params]
+    if days < 1 or not all(c["names"] for c in certificates):
+        module.fail_json(msg="selfsigned_certificate: names must not be empty and days must be at least 1")
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    reasons = []
+    for c in certificates:
+        done = keep(c["path"], c["privatekey_path"], c["names"], days, c["keep_existing"], now, module.check_mode)
+        reasons += [f"{c['path']}: {reason}" for reason in done] if several else done
     diff = {"before": "", "after": "".join(f"{reason}\n" for reason in reasons)}
     module.exit_json(changed=bool(reasons), reasons=reasons, diff=diff)
 

@@ -119,3 +119,26 @@ def test_an_unreadable_key_is_replaced_and_bad_input_is_refused(tmp_path):
     assert run(tmp_path)["reasons"] == ["the key is not a readable P-256 key", "a certificate for the new key"]
     assert run(tmp_path, names=[])["failed"]
     assert "days must be at least 1" in run(tmp_path, days=0)["msg"]
+
+
+def test_several_certificates_in_one_call_each_kept_on_its_own(tmp_path):
+    def several(check=False):
+        sites = [{"path": str(tmp_path / f"{name}.crt"), "privatekey_path": str(tmp_path / f"{name}.key"),
+                  "names": [f"{name}.example.test"]} for name in ("one", "two")]
+        sites.append({"path": str(tmp_path / "acme.crt"), "privatekey_path": str(tmp_path / "acme.key"),
+                      "names": ["acme.example.test"], "keep_existing": True})
+        return run_module("selfsigned_certificate", {"certificates": sites, "_ansible_check_mode": check},
+                          tmp_path / "args.json")
+
+    (tmp_path / "acme.crt").write_text("certbot's certificate")
+    assert several(check=True)["changed"] and not (tmp_path / "one.crt").exists()
+    first = several()
+    assert first["reasons"] == [f"{tmp_path}/{name}.crt: {reason}" for name in ("one", "two")
+                                for reason in ("a new key", "a certificate for the new key")]
+    assert (tmp_path / "acme.crt").read_text() == "certbot's certificate"
+    assert not several()["changed"]
+    (tmp_path / "two.crt").chmod(0o666)
+    assert several()["reasons"] == [f"{tmp_path}/two.crt: owner or mode of {tmp_path}/two.crt"]
+    mixed = run_module("selfsigned_certificate", {"path": str(tmp_path / "one.crt"), "certificates": []},
+                       tmp_path / "args.json")
+    assert mixed.get("failed")
