@@ -8,6 +8,13 @@ import statistics
 PARTS = ["nginx", "apache", "uvicorn", "php-fpm", "other", "wrk", "kernel softirq", "rest"]
 # The floors of the two front doors against direct Uvicorn (tiny): targets() checks them, the chart draws them.
 SPLIT_FLOOR, CHAINED_FLOOR = 0.82, 0.50
+CHAINED_3_FLOOR, STATIC_FLOOR, TUNED_FLOOR = 0.42, 6.0, 1.5
+# Each throughput floor as (case, the case it is a multiple of, floor): budgets() works out what it asks.
+THROUGHPUT_FLOORS = [("split tiny", "direct tiny", SPLIT_FLOOR), ("chained tiny", "direct tiny", CHAINED_FLOOR),
+                     ("chained-3 tiny", "direct tiny", CHAINED_3_FLOOR), ("static file", "direct tiny", STATIC_FLOOR),
+                     ("chained tiny", "plain tiny", TUNED_FLOOR)]
+# The parts of the profile that are a proxy's own work.
+PROXIES = ("nginx", "apache")
 
 
 def _rps(run):
@@ -57,15 +64,16 @@ def targets(results):
     listed = [
         ("split /api/ req/s vs direct Uvicorn (tiny)", cases["split tiny"]["ratio"], ">=", SPLIT_FLOOR, 0.85, "x"),
         ("chained req/s vs direct Uvicorn (tiny)", cases["chained tiny"]["ratio"], ">=", CHAINED_FLOOR, 0.60, "x"),
-        ("chained-3 req/s vs direct Uvicorn (tiny)", cases["chained-3 tiny"]["ratio"], ">=", 0.42, None, "x"),
+        ("chained-3 req/s vs direct Uvicorn (tiny)", cases["chained-3 tiny"]["ratio"], ">=", CHAINED_3_FLOOR, None,
+         "x"),
         ("chained with the roles' defaults vs plain settings", _paired_ratio(cases, "chained tiny", "plain tiny"),
-         ">=", 1.5, None, "x"),
+         ">=", TUNED_FLOOR, None, "x"),
         ("p50 latency added by nginx (1 connection)", (p50("split tiny 1c") - p50("direct tiny 1c")) / 1000,
          "<=", 0.1, None, "ms"),
         ("p50 latency added by Apache (1 connection)", (p50("chained tiny 1c") - p50("split tiny 1c")) / 1000,
          "<=", 0.3, None, "ms"),
-        ("static file req/s vs the app's (direct Uvicorn, tiny)", cases["static file"]["ratio"], ">=", 6.0, 8.0,
-         "x"),
+        ("static file req/s vs the app's (direct Uvicorn, tiny)", cases["static file"]["ratio"], ">=", STATIC_FLOOR,
+         8.0, "x"),
         ("Apache's CPU per proxied request (chained tiny)", cpu("chained tiny", "apache"), "<=", 70, None, "µs"),
         ("Uvicorn's CPU per request behind Apache vs behind nginx (chained vs split, tiny)",
          cpu("chained tiny", "uvicorn") / max(cpu("split tiny", "uvicorn"), 1), "<=", 1.0, None, "x"),
@@ -86,6 +94,43 @@ def targets(results):
              "goal": f"{op} {floor} {unit}" + (f" (goal {goal})" if goal is not None else ""),
              "holds": value >= floor if op == ">=" else value <= floor}
             for name, value, op, floor, goal, unit in listed]
+
+
+def budgets(results):
+    """What each throughput floor asks of the CPU per request. With every core busy, a case serves about
+    cores / its CPU per request, so a floor of r times another case allows that case's CPU per request / r.
+    Per floor: the ratio measured, the ratio the profile alone gives (the other case's CPU per request over
+    this one's, to show the model holds), the CPU per request now and at the floor, what would have to go,
+    and how much of it the proxies spend now."""
+    cases = results["cases"]
+
+    def total(name):
+        return sum(cases[name]["cpu_us_per_request"].values())
+
+    rows = []
+    for name, other, floor in THROUGHPUT_FLOORS:
+        if name not in cases or other not in cases:
+            continue
+        now, allowed = total(name), total(other) / floor
+        rows.append({"case": name, "of": other, "floor": floor,
+                     "measured": cases[name]["ratio"] if other == cases[name]["baseline"]
+                     else _paired_ratio(cases, name, other),
+                     "profile_ratio": round(total(other) / now, 3), "cpu_busy_pct": cases[name]["cpu_busy_pct"],
+                     "cpu_us": round(now, 1), "cpu_us_at_floor": round(allowed, 1),
+                     "to_cut_us": round(max(now - allowed, 0), 1),
+                     "proxies_us": round(sum(cases[name]["cpu_us_per_request"].get(p, 0) for p in PROXIES), 1)})
+    return rows
+
+
+def budget_table(budgets):
+    """budgets() as Markdown table lines."""
+    lines = ["| floor | measured | from the profile | CPU µs per request | at the floor | to cut | proxies now |",
+             "|---|--:|--:|--:|--:|--:|--:|"]
+    for b in budgets:
+        lines.append(f"| {b['case']} >= {b['floor']:g} x {b['of']} | {b['measured']:.2f} | {b['profile_ratio']:.2f} "
+                     f"| {b['cpu_us']:.0f} | {b['cpu_us_at_floor']:.0f} | {b['to_cut_us']:.0f} | "
+                     f"{b['proxies_us']:.0f} |")
+    return lines
 
 
 # The site playbook's parts: the plan (tasks outside the roles), then the tiers in the order they run.
@@ -112,13 +157,14 @@ def tier_breakdown(output):
 
 
 def tier_table(provisioning):
-    """The median re-run of each stack by part, as Markdown table lines."""
-    lines = ["| re-run by part (median run) | " + " | ".join(TIERS) + " |", "|---|" + "--:|" * len(TIERS)]
+    """The first converge and the median re-run of each stack by part, as Markdown table lines."""
+    lines = ["| run by part | " + " | ".join(TIERS) + " |", "|---|" + "--:|" * len(TIERS)]
     for stack, p in provisioning.items():
         median = sorted(p["reruns"], key=lambda r: r["seconds"])[(len(p["reruns"]) - 1) // 2]
-        if "tiers" in median:
-            cells = [f"{median['tiers'][t]['seconds']} s, {median['tiers'][t]['tasks']} tasks" for t in TIERS]
-            lines.append(f"| {stack} | " + " | ".join(cells) + " |")
+        for run, which in ((p.get("first", {}), "first converge"), (median, "re-run (median)")):
+            if "tiers" in run:
+                cells = [f"{run['tiers'][t]['seconds']} s, {run['tiers'][t]['tasks']} tasks" for t in TIERS]
+                lines.append(f"| {stack}, {which} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -170,6 +216,8 @@ def markdown(results):
     for t in results["targets"]:
         lines.append(f"| {t['target']} | {t['goal']} | {t['measured']} {t['unit']} | "
                      f"{'yes' if t['holds'] else '**no**'} |")
+    if results.get("budgets"):
+        lines += [""] + budget_table(results["budgets"])
     return "\n".join(lines) + "\n"
 
 
@@ -230,3 +278,16 @@ def write(results, out):
     (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "bench.md").write_text(markdown(results))
     chart(results, out / "bench.png")
+
+
+if __name__ == "__main__":
+    # Renders a run's bench.json again with this report (its targets and budgets worked out anew):
+    # python bench/report.py bench/results
+    import sys
+    from pathlib import Path
+
+    directory = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results")
+    saved = json.loads((directory / "bench.json").read_text())
+    saved["targets"], saved["budgets"] = targets(saved), budgets(saved)
+    write(saved, directory)
+    print(markdown(saved))

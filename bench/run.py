@@ -301,6 +301,7 @@ def main():
         "deploy": deploy,
     }
     results["targets"] = report.targets(results)
+    results["budgets"] = report.budgets(results)
     results["minutes"] = round((time.time() - started) / 60, 1)
     report.write(results, args.out)
     print()

@@ -70,14 +70,17 @@ def test_targets_say_which_hold():
     assert three_sites["measured"] == pytest.approx(1.25) and three_sites["holds"]
 
 
+MARKDOWN_RESULTS = {
+    "started": "now", "settings": {"seconds": 10, "warmup": 3, "reps": 3, "connections": 64},
+    "machine": {"cores": 2, "cpu": "cpu", "memory_gib": 24, "os": "Debian", "kernel": "6", "docker": "20",
+                "container_debian": "bookworm", "nginx": "nginx", "apache": "apache", "uvicorn": "uvicorn",
+                "wrk": "wrk"},
+    "provisioning": None,
+}
+
+
 def test_markdown_marks_missed_targets():
-    results = {
-        "started": "now", "settings": {"seconds": 10, "warmup": 3, "reps": 3, "connections": 64},
-        "machine": {"cores": 2, "cpu": "cpu", "memory_gib": 24, "os": "Debian", "kernel": "6", "docker": "20",
-                    "container_debian": "bookworm", "nginx": "nginx", "apache": "apache", "uvicorn": "uvicorn",
-                    "wrk": "wrk"},
-        "cases": summary(), "provisioning": None,
-    }
+    results = {**MARKDOWN_RESULTS, "cases": summary()}
     results["targets"] = report.targets(results)
     text = report.markdown(results)
     assert "| chained-3 req/s vs direct Uvicorn (tiny) | >= 0.42 x | 0.4 x | **no** |" in text
@@ -85,6 +88,24 @@ def test_markdown_marks_missed_targets():
     assert "| split tiny | 5600 | 0.85 |" in text
     assert "idempotent" not in text
 
+
+
+def test_budgets_say_what_each_floor_asks_of_the_cpu_per_request():
+    cases = summary()
+    # direct tiny: uvicorn 100 + nginx 40 = 140 µs; chained tiny: uvicorn 140 + nginx 40 + apache 80 = 260 µs.
+    budgets = {(b["case"], b["of"]): b for b in report.budgets({"cases": cases})}
+    chained = budgets[("chained tiny", "direct tiny")]
+    assert chained["cpu_us"] == 260 and chained["cpu_us_at_floor"] == 280 and chained["to_cut_us"] == 0
+    assert chained["profile_ratio"] == pytest.approx(140 / 260, abs=0.001)
+    assert chained["proxies_us"] == 120 and chained["measured"] == pytest.approx(0.5)
+    chained_3 = budgets[("chained-3 tiny", "direct tiny")]  # apache 60: 130 + 40 + 60 = 230 µs
+    assert chained_3["cpu_us_at_floor"] == pytest.approx(140 / 0.42, abs=0.1) and chained_3["to_cut_us"] == 0
+    tuned = budgets[("chained tiny", "plain tiny")]  # plain tiny: 140 µs; 1.5 times its rate allows 93.3 µs
+    assert tuned["to_cut_us"] == pytest.approx(260 - 140 / 1.5, abs=0.1)
+    assert tuned["measured"] == pytest.approx(1.25)
+    text = report.markdown({**MARKDOWN_RESULTS, "cases": cases, "targets": [],
+                            "budgets": report.budgets({"cases": cases})})
+    assert "| chained tiny >= 1.5 x plain tiny | 1.25 | 0.54 | 260 | 93 | 167 | 120 |" in text
 
 # The end of a site playbook run with the profile_roles callback, summary only (its format, shortened).
 SITE_RUN = """TASK [Learn the address of each host in this run] ******
@@ -123,13 +144,15 @@ def test_a_site_run_is_broken_down_by_tier():
     assert sum(p["tasks"] for p in parts.values()) == SITE_RUN.count("\nTASK [") + 1
 
 
-def test_the_tier_table_shows_the_median_rerun():
+def test_the_tier_table_shows_the_first_converge_and_the_median_rerun():
     runs = [{"seconds": s, "tiers": report.tier_breakdown(SITE_RUN.replace("14.02s", f"{s}s"))}
-            for s in (30.0, 10.0, 20.0)]
-    lines = report.tier_table({"chained": {"reruns": runs}})
-    assert lines[0] == "| re-run by part (median run) | plan | firewall | uvicorn | apache | nginx |"
-    assert lines[2].startswith("| chained | 1.2 s, 1 tasks | 4.5 s, 1 tasks |")
-    assert lines[2].endswith("| 20.0 s, 2 tasks |")
+            for s in (30.0, 10.0, 20.0, 80.0)]
+    lines = report.tier_table({"chained": {"first": runs[3], "reruns": runs[:3]}})
+    assert lines[0] == "| run by part | plan | firewall | uvicorn | apache | nginx |"
+    assert lines[2].startswith("| chained, first converge | 1.2 s, 1 tasks | 4.5 s, 1 tasks |")
+    assert lines[2].endswith("| 80.0 s, 2 tasks |")
+    assert lines[3].startswith("| chained, re-run (median) | 1.2 s, 1 tasks |")
+    assert lines[3].endswith("| 20.0 s, 2 tasks |")
 
 
 def test_the_deploy_table_has_a_row_per_run():
