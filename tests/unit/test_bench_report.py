@@ -89,7 +89,6 @@ def test_markdown_marks_missed_targets():
     assert "idempotent" not in text
 
 
-
 def test_budgets_say_what_each_floor_asks_of_the_cpu_per_request():
     cases = summary()
     # direct tiny: uvicorn 100 + nginx 40 = 140 µs; chained tiny: uvicorn 140 + nginx 40 + apache 80 = 260 µs.
@@ -106,6 +105,7 @@ def test_budgets_say_what_each_floor_asks_of_the_cpu_per_request():
     text = report.markdown({**MARKDOWN_RESULTS, "cases": cases, "targets": [],
                             "budgets": report.budgets({"cases": cases})})
     assert "| chained tiny >= 1.5 x plain tiny | 1.25 | 0.54 | 260 | 93 | 167 | 120 |" in text
+
 
 # The end of a site playbook run with the profile_roles callback, summary only (its format, shortened).
 SITE_RUN = """TASK [Learn the address of each host in this run] ******
