@@ -5,7 +5,8 @@ DOCUMENTATION = r"""
 module: policy_rc
 short_description: Hold services from starting during a package's first installation
 description:
-  - Debian's maintainer scripts start services through invoke-rc.d, which asks C(/usr/sbin/policy-rc.d) first.
+  - Debian's maintainer scripts start services through invoke-rc.d (with the service's name) or, where systemd
+    runs, deb-systemd-invoke (with the unit's name, C(nginx.service)); both ask C(/usr/sbin/policy-rc.d) first.
   - C(state=present) writes a policy-rc.d that refuses (exit 101) to start the named services and allows
     everything else, only when there is no policy-rc.d yet. One that is there already, whoever wrote it, decides.
   - C(state=absent) removes the policy-rc.d only when I(owner) wrote it. A run killed during an install leaves it
@@ -97,8 +98,8 @@ def marker(owner):
 
 def policy(owner, services):
     """The script: exit 101 (action forbidden) for the services, 0 (allowed) for everything else."""
-    return (f"#!/bin/sh\n{marker(owner)}during its first install\n"
-            f"case \"$1\" in {'|'.join(services)}) exit 101 ;; esac\nexit 0\n")
+    names = "|".join(f"{service}|{service}.service" for service in services)
+    return f"#!/bin/sh\n{marker(owner)}during its first install\ncase \"$1\" in {names}) exit 101 ;; esac\nexit 0\n"
 
 
 def written_by(path, owner):

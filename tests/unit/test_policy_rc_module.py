@@ -14,7 +14,7 @@ def run(tmp_path, check=False, **args):
 
 
 def invoke_rc(policy, service):
-    """What invoke-rc.d does with the policy: 101 forbids the start."""
+    """What invoke-rc.d (a service) and deb-systemd-invoke (a unit) do with the policy: 101 forbids the start."""
     return subprocess.run(["sh", str(policy), service, "start"]).returncode
 
 
@@ -23,7 +23,8 @@ def test_it_holds_only_the_named_services_and_goes_again(tmp_path):
     result = run(tmp_path, owner="webstack.tiers.nginx", services=["nginx"])
     assert result["changed"] and result["held"]
     assert policy.stat().st_mode & 0o777 == 0o755
-    assert (invoke_rc(policy, "nginx"), invoke_rc(policy, "apache2"), invoke_rc(policy, "nginx-x")) == (101, 0, 0)
+    assert [invoke_rc(policy, name) for name in ("nginx", "nginx.service", "apache2", "apache2.service", "nginx-x",
+                                                 "nginx-x.service")] == [101, 101, 0, 0, 0, 0]
     assert run(tmp_path, owner="webstack.tiers.nginx", state="absent")["changed"]
     assert not policy.exists()
     assert not run(tmp_path, owner="webstack.tiers.nginx", state="absent")["changed"]
