@@ -2,10 +2,12 @@
 
     {{ hostvars | webstack.tiers.webstack_hops(groups, webstack_topology, role_defaults, site_options) }}
 
-returns {host: {"uvicorn": {...}, "apache": {...}, "nginx": {...}, "firewall": {...}}}, with a key for each
-tier the host is in (and the firewall for every host), holding the role variables the site playbook sets for
-that tier's role: `uvicorn_apps`, `apache_sites` (with Apache's listen address and trusted proxies) and
-`nginx_sites`, one item per site, and `firewall_rules`.
+returns {host: {"uvicorn": {...}, "apache": {...}, "nginx": {...}, "firewall": {...}, "await": {...}}}, with a
+key for each tier the host is in (and the firewall for every host), holding the role variables the site playbook
+sets for that tier's role: `uvicorn_apps`, `apache_sites` (with Apache's listen address and trusted proxies) and
+`nginx_sites`, one item per site, and `firewall_rules`. `await` holds, for each proxy tier of the host, its
+backends on other hosts ({backend host: [{"host": address, "port": port}]}): the site playbook, which applies
+different hosts' tiers at once, makes a proxy wait for those in the run before it starts or reloads.
 role_defaults are the roles' own defaults (their defaults/main.yml files, merged): ports and paths come
 from there, never from a copy here. site_options are the options each role accepts in an item of those
 lists, as the roles' argument specs describe them ({"nginx": {...}, "apache": {...}, "uvicorn": {...}}): a
@@ -55,7 +57,7 @@ PROXY_USER = "www-data"
 DERIVED = (
     "uvicorn_apps", "uvicorn_bind", "uvicorn_host", "uvicorn_forwarded_allow_ips", "uvicorn_socket_users",
     "apache_sites", "apache_listen_address", "apache_trusted_proxies", "apache_backends", "apache_routes",
-    "nginx_sites", "nginx_upstreams", "firewall_rules",
+    "nginx_sites", "nginx_upstreams", "firewall_rules", "apache_await_backends", "nginx_await_backends",
 )
 # A webstack_sites item: its own keys, and the role settings it may carry per tier.
 SITE_KEYS = ("name", "state", "server_names", "topology", "nginx", "apache", "app")
@@ -271,7 +273,17 @@ def _firewall(hostvars, host, inner, addr):
         return []
     return [{"name": name, "port": port,
              "sources": [{"address": addr[h], "host": h} for h in sorted(set(proxies), key=addr.get)] + extra}
-            for name, port, proxies in inner.get(host, [])]
+            for name, port, proxies, _ in inner.get(host, [])]
+
+
+def _awaited(host, tiers, inner, addr):
+    """For each proxy tier of the host: {backend host: [{"host": its address, "port": port}]} on other hosts."""
+    awaited = {tier: {} for tier in tiers}
+    for backend, ports in inner.items():
+        for _, port, proxies, tier in ports:
+            if backend != host and host in proxies and tier in awaited:
+                awaited[tier].setdefault(backend, []).append({"host": addr[backend], "port": port})
+    return awaited
 
 
 def _hand_over_removal(plan, members, site):
@@ -305,7 +317,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_options):
     route_defaults = spec_defaults(site_options["nginx"]["routes"].get("options"))
     plan = {h: {} for h in hosts}
 
-    inner = {}  # host -> [(what, port, the hosts in front of it)], for the firewall
+    inner = {}  # host -> [(what, port, the hosts in front of it, their tier)], for the firewall and the waits
     apache_servers, apache_ports = [], {}
     for host in members["apache"]:
         local = members["nginx"] == [host]
@@ -318,7 +330,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_options):
         port = _port(_setting(hostvars, host, "apache_listen_port", role_defaults), f"apache_listen_port of host {host}")
         apache_ports[host] = port
         apache_servers.append(f"{address_literal(listen)}:{port}")
-        inner.setdefault(host, []).append(("Apache", port, members["nginx"]))
+        inner.setdefault(host, []).append(("Apache", port, members["nginx"], "nginx"))
     for host in members["uvicorn"]:
         plan[host]["uvicorn"] = {"uvicorn_apps": []}
     for host in members["nginx"]:
@@ -339,7 +351,8 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_options):
         for server in app_servers:
             if server["port"] is not None:
                 ports.setdefault(server["host"], []).append((name, server["port"]))
-                inner.setdefault(server["host"], []).append((f"{name} app", server["port"], proxies))
+                inner.setdefault(server["host"], []).append(
+                    (f"{name} app", server["port"], proxies, "apache" if chained else "nginx"))
 
         for host in members["apache"]:
             php = site["apache"].get("php_enabled", hostvars[host].get("apache_php_enabled"))
@@ -364,6 +377,7 @@ def webstack_hops(hostvars, groups, topology, role_defaults, site_options):
     _check_ports(ports, apache_ports)
     for host in hosts:
         plan[host]["firewall"] = {"firewall_rules": _firewall(hostvars, host, inner, addr)}
+        plan[host]["await"] = _awaited(host, [t for t in ("apache", "nginx") if t in plan[host]], inner, addr)
     return plan
 
 

@@ -15,6 +15,10 @@ description:
   - With O(test_before_start), a command that checks the units' configuration runs first whenever a unit that
     systemd knows is to be started, also in check mode; when it fails, nothing is enabled or started and the
     task fails with its output. A run where every unit runs does not call it.
+  - With O(await_before_start), each given backend must accept a TCP connection before a unit is started,
+    because another host is bringing it up at the same time; it is tried every second until O(await_timeout),
+    and when one never answers nothing is started and the task fails naming it. Not in check mode, and not
+    when every unit already runs.
   - A unit that systemd does not know or that is masked fails the task. In check mode nothing is done and a
     unit systemd does not know yet (its package is not installed yet) counts as one to enable and start.
 options:
@@ -33,6 +37,16 @@ options:
     type: list
     elements: str
     default: []
+  await_before_start:
+    description: Backends to wait for before a start, each a mapping with C(host) (a name or an address) and
+      C(port).
+    type: list
+    elements: dict
+    default: []
+  await_timeout:
+    description: Seconds to wait for all of O(await_before_start) together.
+    type: int
+    default: 300
 author: webstack.tiers
 """
 
@@ -46,6 +60,11 @@ EXAMPLES = r"""
   webstack.tiers.units_started:
     units: [nginx.service]
     test_before_start: [nginx, -q, -t]
+
+- name: Enable and start Apache once the app on another host answers
+  webstack.tiers.units_started:
+    units: [apache2.service]
+    await_before_start: [{host: 10.0.0.21, port: 8000}]
 """
 
 RETURN = r"""
@@ -64,6 +83,9 @@ daemon_reloaded:
   type: bool
   returned: always
 """
+
+import socket
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -91,12 +113,29 @@ def run(module, argv):
     return out
 
 
+def silent(backends, timeout):
+    """The first backend that accepted no connection within the timeout, or None when all did."""
+    deadline = time.monotonic() + timeout
+    for backend in backends:
+        while True:
+            try:
+                with socket.create_connection((backend["host"], backend["port"]), timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return backend
+                time.sleep(1)
+    return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             "units": {"type": "list", "elements": "str", "required": True},
             "daemon_reload": {"type": "bool", "default": False},
             "test_before_start": {"type": "list", "elements": "str", "default": []},
+            "await_before_start": {"type": "list", "elements": "dict", "default": []},
+            "await_timeout": {"type": "int", "default": 300},
         },
         supports_check_mode=True,
     )
@@ -104,6 +143,10 @@ def main():
     bad = [unit for unit in units if not unit or unit.startswith("-") or any(c.isspace() for c in unit)]
     if bad or not units:
         module.fail_json(msg=f"units_started: units must be a non-empty list of unit names: {bad or units}")
+    backends = module.params["await_before_start"]
+    if any(not isinstance(b.get("host"), str) or not b["host"] or not isinstance(b.get("port"), int)
+           or isinstance(b["port"], bool) or not 0 < b["port"] < 65536 for b in backends):
+        module.fail_json(msg=f"units_started: each of await_before_start needs a host and a port: {backends}")
     systemctl = module.get_bin_path("systemctl", required=True)
 
     reloaded = False
@@ -131,6 +174,11 @@ def main():
         if rc != 0:
             module.fail_json(msg=f"units_started: nothing started, the configuration test failed: {' '.join(test)}",
                              rc=rc, stdout=out, stderr=err)
+    if to_start and not module.check_mode:
+        missing = silent(backends, module.params["await_timeout"])
+        if missing:
+            module.fail_json(msg=f"units_started: nothing started, the backend {missing['host']}:{missing['port']} "
+                                 f"accepted no connection within {module.params['await_timeout']} s")
     if not module.check_mode:
         if to_enable:
             run(module, [systemctl, "enable", "--", *to_enable])

@@ -63,7 +63,7 @@ def test_chained_three_tier_uses_tcp_everywhere_and_trusts_the_previous_hop():
         "name": "default", "upstreams": [{"name": "apache", "servers": ["10.0.0.20:8080"]}],
         "routes": [{"path": "/", "upstream": "apache"}],
     }]
-    assert set(plan["edge"]) == {"nginx", "firewall"}
+    assert set(plan["edge"]) == {"nginx", "firewall", "await"}
 
 
 def test_chained_all_in_one_uses_the_socket_and_loopback():
@@ -319,6 +319,20 @@ def test_each_inner_port_is_open_to_the_hosts_in_front_of_it_only():
     # An app on a socket has no port to guard.
     aio = webstack_hops(hostvars(), ALL_IN_ONE, "chained")["aio"]["firewall"]["firewall_rules"]
     assert aio == [{"name": "Apache", "port": 8080, "sources": [{"address": "10.0.0.5", "host": "aio"}]}]
+
+
+def test_each_proxy_waits_for_its_backends_on_other_hosts_only():
+    plan = webstack_hops(with_sites(SHOP, BLOG), THREE_TIERS, "chained")
+    assert plan["edge"]["await"] == {"nginx": {  # blog is split: nginx sends its /api/ to the apps
+        "mid": [{"host": "10.0.0.20", "port": 8080}],
+        "app1": [{"host": "10.0.0.31", "port": 8002}], "app2": [{"host": "10.0.0.32", "port": 8002}]}}
+    assert plan["mid"]["await"] == {"apache": {
+        "app1": [{"host": "10.0.0.31", "port": 8001}], "app2": [{"host": "10.0.0.32", "port": 8001}]}}
+    assert plan["app1"]["await"] == {}
+    # A backend on the proxy's own host starts before it in the same play: nothing to wait for.
+    assert webstack_hops(hostvars(), ALL_IN_ONE, "chained")["aio"]["await"] == {"apache": {}, "nginx": {}}
+    split = webstack_hops(hostvars(), {"nginx": ["edge"], "apache": ["edge"], "uvicorn": ["app1"]}, "split")
+    assert split["edge"]["await"] == {"apache": {}, "nginx": {"app1": [{"host": "10.0.0.31", "port": 8000}]}}
 
 
 def test_extra_sources_may_reach_every_inner_port_and_the_firewall_may_be_off():

@@ -3,7 +3,9 @@ every call: a run with everything running asks once and does nothing else."""
 
 import json
 import os
+import socket
 import sys
+import time
 
 import pytest
 
@@ -125,3 +127,35 @@ def test_the_configuration_test_runs_only_before_a_start_and_a_failed_one_starts
     assert result.get("failed") and calls == ["show", "test"]
     result, calls, _ = systemd({}, check=True, **args)
     assert result["started"] == ["nginx.service"] and calls == ["show"]
+
+
+def test_a_start_waits_for_each_backend_and_one_that_never_answers_starts_nothing(systemd):
+    with socket.socket() as listening, socket.socket() as closed:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed.bind(("127.0.0.1", 0))
+        up = {"host": "127.0.0.1", "port": listening.getsockname()[1]}
+        down = {"host": "127.0.0.1", "port": closed.getsockname()[1]}
+        result, calls, _ = systemd({"a.service": unit(active="inactive")}, units=["a.service"],
+                                   await_before_start=[up], await_timeout=1)
+        assert result["started"] == ["a.service"] and calls == ["show", "start"]
+        started = time.monotonic()
+        result, calls, after = systemd({"a.service": unit(active="inactive")}, units=["a.service"],
+                                       await_before_start=[up, down], await_timeout=2)
+        assert result.get("failed") and f"127.0.0.1:{down['port']} accepted no connection" in result["msg"]
+        assert time.monotonic() - started >= 2
+        assert calls == ["show"] and after["a.service"]["ActiveState"] == "inactive"
+        # nothing to start, or check mode: nothing to wait for
+        for known, check in (({"a.service": unit()}, False), ({"a.service": unit(active="inactive")}, True)):
+            started = time.monotonic()
+            result, _, _ = systemd(known, check=check, units=["a.service"], await_before_start=[down],
+                                   await_timeout=30)
+            assert not result.get("failed") and time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("backend", [{"host": "10.0.0.2"}, {"host": "", "port": 80}, {"host": "a", "port": 0},
+                                     {"host": "a", "port": "80"}])
+def test_a_backend_without_a_host_and_a_port_is_refused(systemd, backend):
+    result, calls, _ = systemd({"a.service": unit(active="inactive")}, units=["a.service"],
+                               await_before_start=[backend])
+    assert result.get("failed") and "await_before_start" in result["msg"] and calls == []
