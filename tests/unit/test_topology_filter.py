@@ -148,7 +148,7 @@ def test_ports_and_socket_paths_come_from_the_role_defaults_given():
 
 @pytest.mark.parametrize("name, value", [
     ("uvicorn_bind", "tcp"), ("apache_backends", []), ("nginx_upstreams", []), ("apache_listen_address", "0.0.0.0"),
-    ("nginx_sites", []), ("uvicorn_apps", [{"name": "x"}]),
+    ("nginx_sites", []), ("uvicorn_apps", [{"name": "x"}]), ("apache_await_backends", []),
 ])
 def test_an_inventory_value_for_a_derived_variable_is_refused_naming_it(name, value):
     with pytest.raises(AnsibleFilterError, match=f"{name} set for host mid: the site playbook derives it"):
