@@ -27,18 +27,24 @@ def wrk(url, seconds, connections, threads, host_header):
     """One wrk run; returns the parsed summary, with wrk's own CPU time."""
     cmd = ["wrk", f"-d{seconds}s", f"-c{connections}", f"-t{threads}", "--timeout", "5s",
            "-s", str(WRK_SCRIPT), "-H", f"Host: {host_header}", url]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = children_cpu() - before
     line = next((x for x in out.splitlines() if x.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary for {url}:\n{out}")
     result = json.loads(line.removeprefix("WRK_JSON "))
-    result["wrk_cpu_us"] = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1e6
+    result["wrk_cpu_us"] = spent
     return result
 
 
-def _host_cpu():
+def children_cpu():
+    """CPU microseconds that the finished children of this process (and theirs) have used so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (used.ru_utime + used.ru_stime) * 1e6
+
+
+def host_cpu():
     """(busy, softirq) CPU time of the whole machine, in microseconds."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = fields[:8]
@@ -68,6 +74,19 @@ def _unit_cpu(containers):
     return found
 
 
+def containers_cpu(containers):
+    """CPU microseconds that the containers ({name: id}) have used so far, all their processes together."""
+    total = 0
+    for cid in containers.values():
+        v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
+        if v1.exists():
+            total += int(v1.read_text()) / 1000
+            continue
+        stat = Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat").read_text()
+        total += int(next(line.split()[1] for line in stat.splitlines() if line.startswith("usage_usec ")))
+    return total
+
+
 def container_ids(names):
     out = subprocess.run(["docker", "inspect", "-f", "{{.Name}} {{.Id}}", *names],
                          capture_output=True, text=True, check=True).stdout
@@ -76,9 +95,9 @@ def container_ids(names):
 
 def profiled_wrk(url, seconds, connections, threads, host_header, containers):
     """wrk plus the CPU microseconds per request that each part of the stack and the kernel spent."""
-    units_before, (busy_before, softirq_before) = _unit_cpu(containers), _host_cpu()
+    units_before, (busy_before, softirq_before) = _unit_cpu(containers), host_cpu()
     result = wrk(url, seconds, connections, threads, host_header)
-    units_after, (busy_after, softirq_after) = _unit_cpu(containers), _host_cpu()
+    units_after, (busy_after, softirq_after) = _unit_cpu(containers), host_cpu()
     requests = max(result["requests"], 1)
     parts = {}
     # A process that started during the run counts from zero; one that ended is lost to "rest".

@@ -172,6 +172,27 @@ def tier_table(provisioning):
     return lines
 
 
+def cpu_table(provisioning, cores):
+    """The CPU of each stack's first converge and median re-run, beside the machine's, as Markdown table lines.
+    Runs measured before the bench counted CPU have none and give no row."""
+    lines = ["| CPU of a run | wall time s | controller CPU s | hosts' CPU s | machine busy |",
+             "|---|--:|--:|--:|--:|"]
+    for stack, p in provisioning.items():
+        median = sorted(p["reruns"], key=lambda r: r["seconds"])[(len(p["reruns"]) - 1) // 2]
+        for run, which in ((p.get("first", {}), "first converge"), (median, "re-run (median)")):
+            if "cpu_s" in run:
+                cpu = run["cpu_s"]
+                lines.append(f"| {stack}, {which} | {run['seconds']} | {cpu['controller']} | {cpu['hosts']} | "
+                             f"{cpu['machine_busy_pct']} % of {cores} cores |")
+    return lines if len(lines) > 2 else []
+
+
+def provisioning_tables(provisioning, cores):
+    """Every provisioning table, with a blank line before each."""
+    tables = [provisioning_table(provisioning), tier_table(provisioning), cpu_table(provisioning, cores)]
+    return [line for table in tables if table for line in ["", *table]]
+
+
 def provisioning_table(provisioning):
     """The provisioning figures as Markdown table lines."""
     lines = ["| provisioning | hosts | first converge s | tasks | re-run s (median) | tasks | changed on re-run |",
@@ -213,7 +234,7 @@ def markdown(results):
         lines.append(f"| {name}{errors} | {c['rps']} | {c['ratio']:.2f} | {c['latency_us']['p50'] / 1000:.2f} "
                      f"| {c['latency_us']['p99'] / 1000:.2f} | {profile} |")
     if results["provisioning"]:
-        lines += [""] + provisioning_table(results["provisioning"]) + [""] + tier_table(results["provisioning"])
+        lines += provisioning_tables(results["provisioning"], m["cores"])
     if results.get("deploy"):
         lines += [""] + deploy_table(results["deploy"])
     lines += ["", "| target | goal | measured | holds |", "|---|---|--:|---|"]

@@ -71,10 +71,17 @@ def playbook(stack):
     # profile_roles prints only its summary at the end: seconds per role (report.tier_breakdown).
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_roles", PROFILE_ROLES_SUMMARY_ONLY="true")
+    # The CPU it took: the controller's (ansible-playbook, its workers and their docker execs), the hosts'
+    # (every process in the stack's containers) and the whole machine's, which they share.
+    containers = load.container_ids(STACKS[stack]["hosts"])
+    controller, hosts, machine_busy = load.children_cpu(), load.containers_cpu(containers), load.host_cpu()[0]
     start = time.monotonic()
     run = subprocess.run(["ansible-playbook", "-i", f"bench/inventories/{stack}", "playbooks/site.yml"],
                          cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - start
+    controller = load.children_cpu() - controller
+    hosts = load.containers_cpu(containers) - hosts
+    machine_busy = load.host_cpu()[0] - machine_busy
     if run.returncode:
         sys.exit(f"bench: the site playbook failed on stack {stack}:\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
     recap = RECAP.findall(run.stdout)
@@ -85,6 +92,8 @@ def playbook(stack):
         "changed": sum(int(r[2]) for r in recap),
         "failed": sum(int(r[4]) for r in recap),
         "tiers": tiers,
+        "cpu_s": {"controller": round(controller / 1e6, 1), "hosts": round(hosts / 1e6, 1),
+                  "machine_busy_pct": round(100 * machine_busy / (seconds * 1e6 * os.cpu_count()))},
     }
 
 
@@ -232,10 +241,7 @@ def provision_only(stacks, reruns, out, keep):
     out.mkdir(parents=True, exist_ok=True)
     (out / "provisioning.json").write_text(json.dumps(results, indent=2) + "\n")
     if results["provisioning"]:
-        print()
-        print("\n".join(report.provisioning_table(results["provisioning"])))
-        print()
-        print("\n".join(report.tier_table(results["provisioning"])))
+        print("\n".join(report.provisioning_tables(results["provisioning"], os.cpu_count())))
     if results.get("deploy"):
         print()
         print("\n".join(report.deploy_table(results["deploy"])))

@@ -160,3 +160,17 @@ def test_the_deploy_table_has_a_row_per_run():
               "rollback": {"hosts": 2, "seconds": 30.5, "answers": 4000, "failed": 1, "longest_gap_s": 1.25}}
     assert report.deploy_table(deploy)[2:] == ["| deploy | 2 | 61.2 | 9000 | 0 | 0.600 |",
                                                "| rollback | 2 | 30.5 | 4000 | 1 | 1.250 |"]
+
+
+def test_the_cpu_table_puts_the_controller_and_the_hosts_beside_the_wall_time():
+    def run(seconds, controller):
+        return {"seconds": seconds, "cpu_s": {"controller": controller, "hosts": 12.5, "machine_busy_pct": 81}}
+    provisioning = {"chained-3": {"first": run(50.0, 30.1), "reruns": [run(22.0, 9.0), run(19.0, 8.0), run(30.0, 7.0)]},
+                    "older": {"hosts": 1, "first": {"seconds": 60.0, "tasks": 9}, "reruns": [{"seconds": 20.0, "tasks": 9}],
+                              "rerun_median_s": 20.0, "rerun_changed": 0}}
+    lines = report.cpu_table(provisioning, 2)
+    assert lines[0] == "| CPU of a run | wall time s | controller CPU s | hosts' CPU s | machine busy |"
+    assert lines[2:] == ["| chained-3, first converge | 50.0 | 30.1 | 12.5 | 81 % of 2 cores |",
+                         "| chained-3, re-run (median) | 22.0 | 9.0 | 12.5 | 81 % of 2 cores |"]
+    assert report.cpu_table({"older": provisioning["older"]}, 2) == []
+    assert report.provisioning_tables({"older": provisioning["older"]}, 2).count("") == 2
