@@ -11,13 +11,13 @@ Uvicorn in the same repetition, with the CPU profile. The bare servers are remov
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 import load
-from run import DIRECT_HOST, ENDPOINTS, SERVER_NAME, container_ip
+import report
+from run import DIRECT_HOST, ENDPOINTS, container_ip, measure
 
 HOST = "bench-split"
 BARE_CONF = "/etc/nginx/sites-enabled/zz-webstack-bench-bare"
@@ -52,52 +52,38 @@ def in_split(script, stdin=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run (default 10)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per case (default 3)")
     parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions (default 5)")
     parser.add_argument("--out", type=Path, default=Path("bench/results"), help="where hop-floor.json goes")
     args = parser.parse_args()
     split, direct = container_ip(HOST), container_ip(DIRECT_HOST)
     path = ENDPOINTS["tiny"]
-    cases = {
-        "direct": (f"http://{direct}:8000{path}", DIRECT_HOST),
-        "split, the role's edge": (f"https://{split}{path}", HOST),
-        "bare nginx, TLS": (f"https://{split}:8444{path}", HOST),
-        "bare nginx, plain HTTP": (f"http://{split}:8081{path}", HOST),
-    }
+    # As bench/run.py's cases, each a ratio to direct Uvicorn in the same repetition.
+    cases = [{"name": name, "url": url, "connections": 64, "threads": 2, "baseline": "direct"} for name, url in (
+        ("direct", f"http://{direct}:8000{path}"),
+        ("split, the role's edge", f"https://{split}{path}"),
+        ("bare nginx, TLS", f"https://{split}:8444{path}"),
+        ("bare nginx, plain HTTP", f"http://{split}:8081{path}"),
+    )]
     in_split(f"cat > {BARE_CONF} && nginx -t -q && systemctl reload nginx", stdin=BARE)
-    runs = {name: [] for name in cases}
     try:
-        for rep in range(args.reps):
-            for name, (url, host) in cases.items():
-                load.wrk(url, 2, 64, 2, SERVER_NAME)
-                result = load.profiled_wrk(url, args.seconds, 64, 2, SERVER_NAME, load.container_ids([host]))
-                if sum(result["errors"].values()):
-                    sys.exit(f"hop_floor: {name} had errors: {result['errors']}")
-                runs[name].append(result)
-                print(f"==> {rep + 1}/{args.reps} {name}: {rate(result):.0f} req/s", flush=True)
+        runs = measure(cases, load.container_ids([HOST, DIRECT_HOST]), args.seconds, args.warmup, args.reps)
     finally:
         in_split(f"rm -f {BARE_CONF} && systemctl reload nginx")
-    summary = {}
-    for name, results in runs.items():
-        ratios = [rate(r) / rate(d) for r, d in zip(results, runs["direct"])]
-        parts = {part for r in results for part in r["cpu_us_per_request"]}
-        profile = {part: statistics.median(r["cpu_us_per_request"].get(part, 0) for r in results) for part in parts}
-        summary[name] = {"url": cases[name][0], "rps": round(statistics.median(map(rate, results))),
-                         "ratio": round(statistics.median(ratios), 3),
-                         "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
-                         "cpu_us_per_request": {p: round(us, 1) for p, us in sorted(profile.items()) if us >= 1}}
+    summary = report.summarise(cases, runs)
+    failed = {name: s["errors"] for name, s in summary.items() if s["errors"]}
+    if failed:
+        sys.exit(f"hop_floor: errors under load, by case: {failed}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "hop-floor.json").write_text(json.dumps({"settings": vars(args) | {"out": str(args.out)},
                                                          "cases": summary, "runs": runs}, indent=2) + "\n")
     print("\n| case, tiny | req/s | x direct (range) | CPU µs per request |\n|---|--:|--:|---|")
+    base = summary["direct"]["rps_runs"]
     for name, s in summary.items():
-        profile = ", ".join(f"{part} {us:.0f}" for part, us in s["cpu_us_per_request"].items())
-        low, high = s["ratio_range"]
-        print(f"| {name} | {s['rps']} | {s['ratio']:.2f} ({low:.2f}-{high:.2f}) | {profile} |")
+        ratios = [own / b for own, b in zip(s["rps_runs"], base)]
+        profile = ", ".join(f"{part} {us:.0f}" for part, us in s["cpu_us_per_request"].items() if us >= 1)
+        print(f"| {name} | {s['rps']} | {s['ratio']:.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | {profile} |")
     print(f"==> wrote {args.out}/hop-floor.json")
-
-
-def rate(result):
-    return result["requests"] * 1e6 / result["duration_us"]
 
 
 if __name__ == "__main__":
