@@ -11,7 +11,8 @@ description:
     call per unit.
   - A unit counts as enabled when C(systemctl is-enabled) would say so (enabled, static, alias, indirect,
     generated, transient), and as running when it is active, activating or reloading.
-  - Reloads systemd's view of the unit files first when asked to, or when systemd says a file changed.
+  - Reloads systemd's view of the unit files first when asked to, or when systemd says a file changed or knows
+    no unit of that name (its file may be new).
   - With O(test_before_start), a command that checks the units' configuration runs first whenever a unit that
     systemd knows is to be started, also in check mode; when it fails, nothing is enabled or started and the
     task fails with its output. A run where every unit runs does not call it.
@@ -154,7 +155,9 @@ def main():
         run(module, [systemctl, "daemon-reload"])
         reloaded = True
     known = states(module, systemctl, units)
-    if not reloaded and not module.check_mode and any(s.get("NeedDaemonReload") == "yes" for s in known.values()):
+    # A unit systemd does not know may have a file that is new since it last read them.
+    if not reloaded and not module.check_mode and any(
+            s.get("NeedDaemonReload") == "yes" or s.get("LoadState") == "not-found" for s in known.values()):
         run(module, [systemctl, "daemon-reload"])
         reloaded = True
         known = states(module, systemctl, units)

@@ -27,6 +27,8 @@ if args[0] == "show":
 elif args[0] == "daemon-reload":
     for props in units.values():
         props["NeedDaemonReload"] = "no"
+        if props.pop("NewFile", False):
+            props["LoadState"] = "loaded"
 elif args[0] in ("enable", "start"):
     missing = [name for name in args[1:] if name not in units]
     if missing:
@@ -84,6 +86,14 @@ def test_systemd_reloads_when_asked_or_when_a_unit_file_changed(systemd):
     assert (result["daemon_reloaded"], calls) == (True, ["show", "daemon-reload", "show"])
 
 
+def test_a_unit_whose_file_is_new_is_read_and_started(systemd):
+    new = {**unit(active="inactive", file_state="disabled", load="not-found"), "NewFile": True}
+    result, calls, after = systemd({"a.service": unit(), "b.service": new}, units=["a.service", "b.service"])
+    assert (result["daemon_reloaded"], result["enabled"], result["started"]) == (True, ["b.service"], ["b.service"])
+    assert calls == ["show", "daemon-reload", "show", "enable", "start"]
+    assert after["b.service"]["ActiveState"] == "active"
+
+
 def test_check_mode_reports_and_does_nothing_and_counts_a_unit_not_installed_yet(systemd):
     units = {"a.service": unit(active="failed", file_state="disabled")}
     result, calls, after = systemd(units, check=True, units=["a.service", "new.service"], daemon_reload=True)
@@ -92,15 +102,15 @@ def test_check_mode_reports_and_does_nothing_and_counts_a_unit_not_installed_yet
     assert (calls, after) == (["show"], units)
 
 
-@pytest.mark.parametrize("units, message", [
-    ({"a.service": unit()}, "knows no unit ['gone.service']"),
-    ({"a.service": unit(), "gone.service": unit(load="masked", file_state="masked")}, "masked"),
+@pytest.mark.parametrize("units, message, asked", [
+    ({"a.service": unit()}, "knows no unit ['gone.service']", ["show", "daemon-reload", "show"]),
+    ({"a.service": unit(), "gone.service": unit(load="masked", file_state="masked")}, "masked", ["show"]),
 ])
-def test_an_unknown_or_masked_unit_fails_and_nothing_starts(systemd, units, message):
+def test_an_unknown_or_masked_unit_fails_and_nothing_starts(systemd, units, message, asked):
     units["a.service"]["ActiveState"] = "inactive"
     result, calls, _ = systemd(units, units=["a.service", "gone.service"])
     assert result.get("failed") and message in result["msg"]
-    assert calls == ["show"]
+    assert calls == asked
 
 
 @pytest.mark.parametrize("names", [[], ["--now"], ["a b.service"]])
