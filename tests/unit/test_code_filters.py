@@ -1,4 +1,5 @@
-"""The code_key filter: a bundled or directory app's code, known by its files' paths and contents."""
+"""The code filters: a bundled or directory app's code, known by its files' paths and contents (code_key), and
+carried as text in one module call when it is small text (code_texts)."""
 
 import hashlib
 import sys
@@ -8,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible_collections.webstack.tiers.plugins.filter.code import code_key  # noqa: E402
+from ansible_collections.webstack.tiers.plugins.filter.code import code_key, code_texts  # noqa: E402
 
 
 def sha1(text):
@@ -47,3 +48,31 @@ def test_bytecode_and_links_leave_the_key_alone_and_an_edit_changes_it(app):
 def test_a_missing_directory_is_named(tmp_path):
     with pytest.raises(AnsibleFilterError, match="is not a directory on the controller"):
         code_key(str(tmp_path / "none"))
+
+
+def test_small_text_code_is_every_file_with_its_text_and_no_bytecode(app):
+    for link in ("link.py", "outside"):
+        (app / link).unlink()
+    assert code_texts(str(app), "/r/app") == [
+        {"dest": "/r/app/.env.example", "content": "x"}, {"dest": "/r/app/B.py", "content": "b"},
+        {"dest": "/r/app/a.py", "content": "a"}, {"dest": "/r/app/sub/q.txt", "content": "q"}]
+    # Four bytes in all: the limit is the most carried.
+    assert code_texts(str(app), "/r", 4) is not None and code_texts(str(app), "/r", 3) is None
+
+
+@pytest.mark.parametrize("change", ["link", "binary", "empty directory"])
+def test_code_that_one_call_cannot_carry_as_text_is_none(app, change):
+    for link in ("link.py", "outside"):
+        (app / link).unlink()
+    if change == "link":
+        (app / "sub" / "link.py").symlink_to(app / "a.py")
+    elif change == "binary":
+        (app / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff")
+    else:
+        (app / "data").mkdir()
+    assert code_texts(str(app), "/r") is None
+
+
+def test_a_missing_directory_is_named_by_code_texts(tmp_path):
+    with pytest.raises(AnsibleFilterError, match="code_texts: .* is not a directory on the controller"):
+        code_texts(str(tmp_path / "none"), "/r")
