@@ -10,8 +10,9 @@ single spaces and hashed with SHA-256 make the key: the same code gives the same
 the uvicorn role makes a release's id from it. It runs in the controller's templating, with no module call.
 
 code_texts: the same files with their text and where each goes under a directory on the host, when the code is
-small text that one module call (config_file's files) can carry (the bundled app, most apps); None when it is not: a file that is not UTF-8, a link, an empty directory, or more
-than the limit (bytes, 1 MiB by default) in all. The uvicorn role then copies the directory file by file.
+small text that one module call (config_file's files) can carry (the bundled app, most apps); None when it is
+not: a file that is not UTF-8, a link, an empty directory, or more than the limit (bytes, 1 MiB by default) in
+all. The uvicorn role then copies the directory file by file.
 """
 
 import hashlib
@@ -29,15 +30,22 @@ def _sha1(path):
     return digest.hexdigest()
 
 
+def _walk(root, caller):
+    """os.walk of the code under root, which must be a directory on the controller, without bytecode."""
+    if not os.path.isdir(root):
+        raise AnsibleFilterError(f"{caller}: {root} is not a directory on the controller")
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        yield directory, subdirectories, names
+
+
 def code_key(root):
     """The SHA-256 key of the regular files under root (see the module's text)."""
-    if not os.path.isdir(root):
-        raise AnsibleFilterError(f"code_key: {root} is not a directory on the controller")
     entries = []
-    for directory, _, names in os.walk(root):
+    for directory, _, names in _walk(root, "code_key"):
         for name in names:
             path = os.path.join(directory, name)
-            if "/__pycache__/" in path or not stat.S_ISREG(os.lstat(path).st_mode):
+            if not stat.S_ISREG(os.lstat(path).st_mode):
                 continue
             entries.append(f"{os.path.relpath(path, root)} {_sha1(path)}")
     return hashlib.sha256(" ".join(sorted(entries, key=str.lower)).encode("utf-8")).hexdigest()
@@ -45,11 +53,8 @@ def code_key(root):
 
 def code_texts(root, into, limit=1 << 20):
     """[{'dest': its path under into, 'content': text}] of the code under root, or None (see the module's text)."""
-    if not os.path.isdir(root):
-        raise AnsibleFilterError(f"code_texts: {root} is not a directory on the controller")
     files, size = [], 0
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+    for directory, subdirectories, names in _walk(root, "code_texts"):
         if not names and not subdirectories:
             return None
         for name in subdirectories + names:

@@ -50,9 +50,16 @@ def test_a_missing_directory_is_named(tmp_path):
         code_key(str(tmp_path / "none"))
 
 
-def test_small_text_code_is_every_file_with_its_text_and_no_bytecode(app):
+@pytest.fixture
+def text_app(app):
+    """The app without its links: code that code_texts carries."""
     for link in ("link.py", "outside"):
         (app / link).unlink()
+    return app
+
+
+def test_small_text_code_is_every_file_with_its_text_and_no_bytecode(text_app):
+    app = text_app
     assert code_texts(str(app), "/r/app") == [
         {"dest": "/r/app/.env.example", "content": "x"}, {"dest": "/r/app/B.py", "content": "b"},
         {"dest": "/r/app/a.py", "content": "a"}, {"dest": "/r/app/sub/q.txt", "content": "q"}]
@@ -61,9 +68,8 @@ def test_small_text_code_is_every_file_with_its_text_and_no_bytecode(app):
 
 
 @pytest.mark.parametrize("change", ["link", "binary", "empty directory"])
-def test_code_that_one_call_cannot_carry_as_text_is_none(app, change):
-    for link in ("link.py", "outside"):
-        (app / link).unlink()
+def test_code_that_one_call_cannot_carry_as_text_is_none(text_app, change):
+    app = text_app
     if change == "link":
         (app / "sub" / "link.py").symlink_to(app / "a.py")
     elif change == "binary":
